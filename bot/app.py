@@ -1,0 +1,146 @@
+"""Wiring: engine, repositories, services, scheduler, platform adapters and the web server.
+
+The only module that knows every layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+from storage.repositories import SqlStorage
+
+from bot.config import Settings
+from bot.scheduler import NudgeScheduler
+from bot.services import Clock, StretchService
+from handlers.slack.app import build_bolt_app
+from handlers.slack.chat import SlackChat, make_client
+from handlers.slack.edge import events_handler
+from storage.db import create_engine, run_migrations
+
+logger = logging.getLogger("stretchbot")
+
+
+@dataclass
+class Health:
+    """Mutable readiness flag (aiohttp freezes app state once the server runs)."""
+
+    ready: bool = False
+
+
+HEALTH = web.AppKey("health", Health)
+
+
+@dataclass
+class Runtime:
+    """A started bot; `stop()` undoes `start()` in reverse order."""
+
+    settings: Settings
+    engine: AsyncEngine
+    services: StretchService
+    scheduler: NudgeScheduler
+    bolt: AsyncApp
+    web_app: web.Application
+    runner: web.AppRunner
+    socket: AsyncSocketModeHandler | None = None
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def port(self) -> int:
+        """The port the web server listens on (useful with PORT=0)."""
+        for site in self.runner.sites:
+            server = getattr(site, "_server", None)
+            if server is not None and server.sockets:
+                return int(server.sockets[0].getsockname()[1])
+        return self.settings.PORT
+
+    async def stop(self) -> None:
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        self.web_app[HEALTH].ready = False
+        await self.scheduler.stop()
+        if self.socket is not None:
+            await self.socket.close_async()
+        await self.runner.cleanup()
+        await self.engine.dispose()
+        logger.info("stretchbot stopped")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    if request.app[HEALTH].ready:
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "starting"}, status=503)
+
+
+async def start(
+    settings: Settings, *, clock: Clock | None = None, scheduler_on: bool = True
+) -> Runtime:
+    """Bring the bot up: schema, services, web server, Slack connection, scheduler.
+
+    Tests pass `clock` (and may leave the scheduler off to call the due-slot functions directly).
+    """
+    engine = create_engine(settings.DATABASE_URL)
+    await run_migrations(engine)
+    storage = SqlStorage(engine)
+
+    client = make_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
+    chat = SlackChat.single_workspace(client)
+    services = StretchService(
+        storage,
+        {chat.platform: chat},
+        grace=timedelta(minutes=settings.NUDGE_GRACE_MINUTES),
+        default_tz=settings.DEFAULT_TIMEZONE,
+        post_concurrency=settings.POST_CONCURRENCY,
+        clock=clock,
+    )
+    bolt = build_bolt_app(
+        client=client,
+        signing_secret=settings.SLACK_SIGNING_SECRET,
+        services=services,
+        socket_mode=settings.socket_mode,
+    )
+
+    web_app = web.Application()
+    web_app[HEALTH] = Health()
+    web_app.router.add_get("/healthz", healthz)
+    if not settings.socket_mode:
+        web_app.router.add_post(
+            "/slack/events", events_handler(bolt, settings.SLACK_SIGNING_SECRET)
+        )
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    await web.TCPSite(runner, settings.HOST, settings.PORT).start()
+
+    scheduler = NudgeScheduler(services, poll_seconds=settings.SCHEDULER_POLL_SECONDS, clock=clock)
+    runtime = Runtime(settings, engine, services, scheduler, bolt, web_app, runner)
+    if settings.socket_mode:
+        runtime.socket = AsyncSocketModeHandler(bolt, settings.SLACK_APP_TOKEN)
+        await runtime.socket.connect_async()
+    if scheduler_on:
+        scheduler.start()
+    web_app[HEALTH].ready = True
+    mode = "Socket Mode" if settings.socket_mode else "HTTP mode, POST /slack/events"
+    logger.info("stretchbot ready (%s) on http://%s:%s", mode, settings.HOST, runtime.port)
+    return runtime
+
+
+async def run(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then shut down cleanly."""
+    runtime = await start(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        logger.info("stretchbot shutting down")
+    finally:
+        await runtime.stop()

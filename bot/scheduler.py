@@ -1,0 +1,69 @@
+"""APScheduler wiring: one stable job polls for due slots and weekly boards.
+
+Schedules live in our tables (`channels.next_slot_at`), not in APScheduler's job store, so any
+replica can serve any channel and nothing is pickled. APScheduler only drives time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+
+from bot.services import Clock, StretchService
+
+logger = logging.getLogger("stretchbot.scheduler")
+
+JOB_ID = "stretchbot-due-slots"
+
+
+class NudgeScheduler:
+    """Runs `StretchService.run_due_nudges` and `run_due_boards` every few seconds."""
+
+    def __init__(
+        self, services: StretchService, *, poll_seconds: float = 5.0, clock: Clock | None = None
+    ) -> None:
+        self.services = services
+        self.poll_seconds = poll_seconds
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._tick_lock = asyncio.Lock()
+
+    def start(self) -> None:
+        """Start polling; the first pass runs at once (catching up slots missed while down)."""
+        self._scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.poll_seconds, timezone=UTC),
+            id=JOB_ID,
+            name="post due nudges and weekly boards",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC) + timedelta(milliseconds=50),
+            replace_existing=True,
+        )
+        self._scheduler.start()
+
+    async def tick(self) -> None:
+        """One pass over everything due now; errors are logged, never raised into APScheduler."""
+        async with self._tick_lock:
+            now = self.clock()
+            try:
+                await self.services.run_due_nudges(now)
+                await self.services.run_due_boards(now)
+            except Exception:
+                logger.exception("scheduler pass failed; retrying at the next poll")
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Stop polling and let a pass under way finish (up to `grace_seconds` seconds)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        try:
+            async with asyncio.timeout(grace_seconds):
+                async with self._tick_lock:
+                    pass
+        except TimeoutError:
+            logger.warning("a scheduler pass was still running after %.0fs at shutdown", grace_seconds)

@@ -1,0 +1,709 @@
+"""Use cases: run a /stretch command, post nudges, log and undo breaks, build leaderboards.
+
+Services talk to storage through the repository protocols and to chat platforms through the
+`Chat` port (bot/ports.py); they know nothing of Slack, Teams or SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import leaderboard, schedules
+from bot.exercises import Exercise, find_exercise, pick_exercise
+from bot.leaderboard import Period
+from bot.ports import (
+    Board,
+    BreakChange,
+    ChannelKey,
+    ChannelState,
+    Chat,
+    PostError,
+    PostResult,
+    Storage,
+)
+
+logger = logging.getLogger("stretchbot.services")
+
+Clock = Callable[[], datetime]
+
+CHECK_MARKS = frozenset({"white_check_mark", "heavy_check_mark", "ballot_box_with_check"})
+WEEKLY_BOARD_DAY = 4  # Friday
+WEEKLY_BOARD_TIME = time(16, 0)
+BOARD_GRACE = timedelta(hours=3)  # a weekly board late by more than this is skipped
+STREAK_LOOKBACK = timedelta(days=400)
+STATUS_SLOTS = 5
+DUE_BATCH = 500
+
+HEALTH_NOTE = (
+    "Move gently and within what feels comfortable. If you feel pain, tingling, numbness or "
+    "discomfort that lasts, stop and talk to a doctor or physiotherapist."
+)
+
+HELP_TEXT = """stretchbot posts short movement breaks so your team gets up (or at least moves) every so often.
+
+`/stretch` or `/stretch now`: post a break with one exercise here now
+`/stretch every 45m 09:00-17:00 weekdays`: schedule breaks in this channel (15m to 8h; days: weekdays, daily, mon-thu, mon,wed,fri; add `tz Europe/Berlin` or `holidays US` if you like)
+`/stretch status`: this channel's schedule and the next nudges
+`/stretch pause [2h | until monday]`, `/stretch resume`, `/stretch off`
+`/stretch leaderboard [week | month | all]`: post the board here
+`/stretch leaderboard weekly on|off`: the Friday 16:00 board
+`/stretch seated on|off`: only exercises you can do sitting down
+`/stretch stats`: your own breaks and streak (only you see it)
+
+React ✅ to a nudge or press its Done button to log your break.
+
+"""
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who typed a command where."""
+
+    channel: ChannelKey
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer the person who typed a command."""
+
+    text: str
+    public: bool = False  # visible to the channel (schedule changes) or only to them
+
+
+@dataclass(frozen=True)
+class NudgeOutcome:
+    """What happened to one due channel in a scheduler pass (for logs, metrics and tests)."""
+
+    channel: ChannelKey
+    decision: str  # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "lost_race"
+    slot_at: datetime | None
+    detail: str = ""
+
+
+class StretchService:
+    """The bot's use cases, shared by every platform adapter and the scheduler."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        chats: Mapping[str, Chat],
+        *,
+        clock: Clock | None = None,
+        grace: timedelta = timedelta(minutes=10),
+        default_tz: str = "UTC",
+        post_concurrency: int = 8,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.storage = storage
+        self.chats = dict(chats)
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.grace = grace
+        self.default_tz = default_tz
+        self.post_concurrency = post_concurrency
+        self.rng = rng or random.Random()
+
+    # ---- commands -----------------------------------------------------------------------
+
+    async def run_command(self, ctx: CommandContext, text: str) -> Reply | None:
+        """Parse and run the text of a /stretch command; errors come back as friendly replies."""
+        command = schedules.parse_command(text)
+        match command:
+            case schedules.ParseError(message=message, usage=usage):
+                hint = f"\nTry: `{usage}`" if usage else ""
+                return Reply(f"{message}{hint}\n(`/stretch help` lists everything I understand.)")
+            case schedules.NowCommand():
+                return await self.post_now(ctx)
+            case schedules.ScheduleCommand():
+                return await self.set_schedule(ctx, command)
+            case schedules.StatusCommand():
+                return await self.status(ctx)
+            case schedules.PauseCommand():
+                return await self.pause(ctx, command)
+            case schedules.ResumeCommand():
+                return await self.resume(ctx)
+            case schedules.OffCommand():
+                return await self.turn_off(ctx)
+            case schedules.LeaderboardCommand(period=period):
+                return await self.post_leaderboard(ctx, _period(period))
+            case schedules.WeeklyBoardCommand(enabled=enabled):
+                return await self.set_weekly_board(ctx, enabled)
+            case schedules.SeatedCommand(enabled=enabled):
+                return await self.set_seated(ctx, enabled)
+            case schedules.StatsCommand():
+                return await self.stats(ctx)
+            case schedules.HelpCommand():
+                return Reply(HELP_TEXT + HEALTH_NOTE)
+        raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+    async def post_now(self, ctx: CommandContext) -> Reply | None:
+        """Post a nudge into the channel right away (`/stretch now`)."""
+        state = await self._channel(ctx.channel)
+        exercise = await self._pick(state)
+        nudge = await self.storage.nudges.create_adhoc(
+            channel=ctx.channel, exercise_key=exercise.key
+        )
+        chat = self._chat(ctx.channel)
+        result = await chat.post_nudge(ctx.channel, exercise)
+        if result.error is PostError.NOT_IN_CHANNEL:
+            joined = await chat.ensure_member(ctx.channel)
+            result = await chat.post_nudge(ctx.channel, exercise) if joined.ok else joined
+        if result.ok and result.message_id:
+            await self.storage.nudges.mark_posted(
+                nudge.id, message_id=result.message_id, posted_at=self.clock()
+            )
+            _log("nudge.posted", ctx.channel, slot="now", exercise=exercise.key, by=ctx.user_id)
+            return None
+        await self.storage.nudges.mark_failed(nudge.id, reason=result.detail or str(result.error))
+        _log("nudge.failed", ctx.channel, slot="now", reason=result.detail or str(result.error))
+        return Reply(_post_problem(result))
+
+    async def set_schedule(self, ctx: CommandContext, command: schedules.ScheduleCommand) -> Reply:
+        """Schedule the channel's nudges; join the channel if the bot is not in it yet."""
+        tz = command.tz
+        if tz is None:
+            tz = await self._chat(ctx.channel).user_timezone(ctx.channel.team_id, ctx.user_id)
+            tz = tz if tz and _valid_tz(tz) else self.default_tz
+        spec = command.to_spec(tz)
+        membership = await self._chat(ctx.channel).ensure_member(ctx.channel)
+        if membership.error is PostError.CHANNEL_GONE:
+            return Reply(_post_problem(membership))
+        now = self.clock()
+        state = await self._channel(ctx.channel)
+        state = replace(
+            state,
+            spec=spec,
+            enabled=True,
+            paused=False,
+            paused_until=None,
+            next_slot_at=schedules.next_slot_after(spec, now),
+            next_board_at=next_weekly_board_after(spec.tz, now) if state.weekly_board else None,
+            updated_by=ctx.user_id,
+        )
+        await self.storage.channels.save(state)
+        _log("schedule.set", ctx.channel, spec=spec.to_text(), by=ctx.user_id)
+        lines = [f"<@{ctx.user_id}> scheduled movement breaks here: {spec.describe()}."]
+        upcoming = schedules.next_slots(spec, now, 1)
+        if upcoming:
+            lines.append(f"First nudge: {_when(upcoming[0], spec.tz, now)}.")
+        if membership.error is PostError.NOT_IN_CHANNEL:
+            lines.append(
+                "This is a private channel I'm not in yet: invite me with `/invite @stretchbot` "
+                "so the nudges can arrive."
+            )
+        lines.append("React ✅ to a nudge (or press Done) to log your break.")
+        return Reply("\n".join(lines), public=True)
+
+    async def status(self, ctx: CommandContext) -> Reply:
+        """Describe the channel's schedule and its next nudge times."""
+        state = await self.storage.channels.get(ctx.channel)
+        now = self.clock()
+        if state is None or state.spec is None:
+            return Reply(
+                "No schedule in this channel yet. Try `/stretch every 45m 09:00-17:00 weekdays`, "
+                "or `/stretch now` for a break right away."
+            )
+        spec = state.spec
+        if not state.enabled:
+            return Reply(
+                f"Scheduled nudges are off here (last schedule: {spec.describe()}). "
+                "`/stretch resume` turns them back on."
+            )
+        lines = [f"Movement breaks here: {spec.describe()}."]
+        pause_end = _pause_end(state, now)
+        indefinite = _is_paused(state, now) and pause_end is None
+        if indefinite:
+            lines.append("Paused until someone types `/stretch resume`.")
+        elif pause_end is not None:
+            lines.append(f"Paused until {_when(pause_end, spec.tz, now)}.")
+        after = max(now, pause_end - timedelta(microseconds=1)) if pause_end else now
+        upcoming = [] if indefinite else schedules.next_slots(spec, after, STATUS_SLOTS)
+        if upcoming:
+            lines.append(
+                "Next nudges: " + ", ".join(_when(s, spec.tz, now) for s in upcoming) + "."
+            )
+        extras = []
+        if state.seated_only:
+            extras.append("seated exercises only")
+        extras.append(
+            "weekly leaderboard Fridays 16:00" if state.weekly_board else "no weekly leaderboard"
+        )
+        lines.append(_capitalize("; ".join(extras)) + ".")
+        return Reply("\n".join(lines))
+
+    async def pause(self, ctx: CommandContext, command: schedules.PauseCommand) -> Reply:
+        state = await self.storage.channels.get(ctx.channel)
+        if state is None or state.spec is None or not state.enabled:
+            return Reply(
+                "There's no schedule running here to pause. `/stretch status` shows the setup."
+            )
+        now = self.clock()
+        until = schedules.resolve_pause_end(command, now=now, tz=state.spec.tz)
+        if until is not None and until <= now:
+            return Reply(
+                "That time has already passed. Try `/stretch pause 2h` or `/stretch pause until monday`."
+            )
+        await self.storage.channels.save(
+            replace(state, paused=True, paused_until=until, updated_by=ctx.user_id)
+        )
+        _log(
+            "schedule.paused",
+            ctx.channel,
+            until=until.isoformat() if until else "resume",
+            by=ctx.user_id,
+        )
+        if until is None:
+            return Reply(
+                f"<@{ctx.user_id}> paused movement breaks here until `/stretch resume`.",
+                public=True,
+            )
+        return Reply(
+            f"<@{ctx.user_id}> paused movement breaks here until {_when(until, state.spec.tz, now)}.",
+            public=True,
+        )
+
+    async def resume(self, ctx: CommandContext) -> Reply:
+        state = await self.storage.channels.get(ctx.channel)
+        if state is None or state.spec is None:
+            return Reply(
+                "There's no schedule here to resume. Try `/stretch every 45m 09:00-17:00 weekdays`."
+            )
+        now = self.clock()
+        spec = state.spec
+        state = replace(
+            state,
+            enabled=True,
+            paused=False,
+            paused_until=None,
+            next_slot_at=schedules.next_slot_after(spec, now),
+            next_board_at=next_weekly_board_after(spec.tz, now) if state.weekly_board else None,
+            updated_by=ctx.user_id,
+        )
+        await self.storage.channels.save(state)
+        _log("schedule.resumed", ctx.channel, by=ctx.user_id)
+        text = f"<@{ctx.user_id}> resumed movement breaks here: {spec.describe()}."
+        if state.next_slot_at:
+            text += f" Next nudge: {_when(state.next_slot_at, spec.tz, now)}."
+        return Reply(text, public=True)
+
+    async def turn_off(self, ctx: CommandContext) -> Reply:
+        state = await self.storage.channels.get(ctx.channel)
+        if state is None or not state.enabled:
+            return Reply("Scheduled nudges are already off here.")
+        await self.storage.channels.save(
+            replace(
+                state,
+                enabled=False,
+                paused=False,
+                paused_until=None,
+                next_slot_at=None,
+                next_board_at=None,
+                updated_by=ctx.user_id,
+            )
+        )
+        _log("schedule.off", ctx.channel, by=ctx.user_id)
+        return Reply(
+            f"<@{ctx.user_id}> turned scheduled movement breaks off here. Breaks and leaderboards "
+            "are kept; `/stretch resume` brings the schedule back.",
+            public=True,
+        )
+
+    async def set_weekly_board(self, ctx: CommandContext, enabled: bool) -> Reply:
+        state = await self._channel(ctx.channel)
+        now = self.clock()
+        next_board = (
+            next_weekly_board_after(state.tz(self.default_tz), now)
+            if enabled and state.enabled
+            else None
+        )
+        await self.storage.channels.save(
+            replace(state, weekly_board=enabled, next_board_at=next_board, updated_by=ctx.user_id)
+        )
+        if enabled:
+            text = "The weekly leaderboard is on: I'll post it here on Fridays at 16:00"
+            text += " (channel time)." if state.enabled else " once this channel has a schedule."
+        else:
+            text = "The weekly leaderboard is off here. `/stretch leaderboard` still posts one on demand."
+        return Reply(f"<@{ctx.user_id}>: {text}", public=True)
+
+    async def set_seated(self, ctx: CommandContext, enabled: bool) -> Reply:
+        state = await self._channel(ctx.channel)
+        await self.storage.channels.save(
+            replace(state, seated_only=enabled, updated_by=ctx.user_id)
+        )
+        text = (
+            "nudges here will only suggest exercises you can do sitting down."
+            if enabled
+            else "nudges here can suggest standing and floor exercises again."
+        )
+        return Reply(f"<@{ctx.user_id}>: {text}", public=True)
+
+    async def post_leaderboard(self, ctx: CommandContext, period: Period) -> Reply | None:
+        board = await self.build_board(ctx.channel, period)
+        if not board.entries:
+            return Reply(
+                f"No breaks logged here {_period_phrase(period)} yet. React ✅ to a nudge to get on the board."
+            )
+        chat = self._chat(ctx.channel)
+        result = await chat.post_board(ctx.channel, board)
+        if result.error is PostError.NOT_IN_CHANNEL:
+            joined = await chat.ensure_member(ctx.channel)
+            result = await chat.post_board(ctx.channel, board) if joined.ok else joined
+        return None if result.ok else Reply(_post_problem(result))
+
+    async def stats(self, ctx: CommandContext) -> Reply:
+        """The person's own breaks (this week, month, all time) and streak in this channel."""
+        state = await self._channel(ctx.channel)
+        now = self.clock()
+        tz = state.tz(self.default_tz)
+        figures = []
+        for period in ("week", "month", "all"):
+            since = leaderboard.period_start(period, now=now, tz=tz)
+            counts = await self.storage.breaks.counts(channel=ctx.channel, since=since)
+            figures.append(counts.get(ctx.user_id, 0))
+        streaks = await self._streaks(state, [ctx.user_id], now)
+        streak = streaks.get(ctx.user_id, 0)
+        week, month, total = figures
+        lines = [
+            f"Your breaks in this channel: {_plural(week, 'break')} this week, "
+            f"{_plural(month, 'break')} this month, {_plural(total, 'break')} in all.",
+            f"Current streak: {_plural(streak, 'scheduled day')} in a row."
+            if streak
+            else "No streak running yet: log a break today to start one.",
+        ]
+        return Reply("\n".join(lines))
+
+    # ---- breaks -------------------------------------------------------------------------
+
+    async def log_break(
+        self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
+    ) -> BreakChange | None:
+        """Count a break for a mark (reaction or Done press) on a nudge; None if not a nudge."""
+        nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
+        if nudge is None:
+            return None
+        change = await self.storage.breaks.add_mark(
+            nudge_id=nudge.id, person_id=person_id, mark=mark, at=self.clock()
+        )
+        if change.changed:
+            _log("break.logged", channel, nudge=nudge.id, person=person_id, mark=mark)
+        return change
+
+    async def undo_break(
+        self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
+    ) -> BreakChange | None:
+        """Take back a mark; the break goes when its last mark goes. None if not a nudge."""
+        nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
+        if nudge is None:
+            return None
+        change = await self.storage.breaks.remove_mark(
+            nudge_id=nudge.id, person_id=person_id, mark=mark
+        )
+        if change.changed:
+            _log("break.undone", channel, nudge=nudge.id, person=person_id, mark=mark)
+        return change
+
+    async def channel_gone(self, channel: ChannelKey, *, reason: str) -> None:
+        """The channel was archived or deleted: stop its schedule, keep its history."""
+        if await self.storage.channels.get(channel) is not None:
+            await self.storage.channels.disable(channel, reason=reason)
+            _log("schedule.disabled", channel, reason=reason)
+
+    # ---- leaderboards -------------------------------------------------------------------
+
+    async def build_board(self, channel: ChannelKey, period: Period) -> Board:
+        """Rank the channel's people by breaks in the period, then by streak."""
+        state = await self._channel(channel)
+        now = self.clock()
+        tz = state.tz(self.default_tz)
+        since = leaderboard.period_start(period, now=now, tz=tz)
+        counts = await self.storage.breaks.counts(channel=channel, since=since)
+        streaks = await self._streaks(state, list(counts), now) if counts else {}
+        entries = leaderboard.rank_entries(counts, streaks)
+        start = since.astimezone(ZoneInfo(tz)).date() if since else None
+        return Board(title=leaderboard.period_title(period), entries=entries, period_start=start)
+
+    async def _streaks(
+        self, state: ChannelState, people: list[str], now: datetime
+    ) -> dict[str, int]:
+        tz = ZoneInfo(state.tz(self.default_tz))
+        rows = await self.storage.breaks.break_times(
+            channel=state.key, since=now - STREAK_LOOKBACK, person_ids=people
+        )
+        days: dict[str, set[date]] = defaultdict(set)
+        for person, at in rows:
+            days[person].add(at.astimezone(tz).date())
+        spec = state.spec
+        is_scheduled: Callable[[date], bool] = (
+            (lambda day: schedules.is_scheduled_day(spec, day))
+            if spec is not None
+            else (lambda day: day.weekday() < 5)
+        )
+        today = now.astimezone(tz).date()
+        return {
+            person: leaderboard.current_streak(
+                person_days, today=today, is_scheduled_day=is_scheduled
+            )
+            for person, person_days in days.items()
+        }
+
+    # ---- scheduled work -----------------------------------------------------------------
+
+    async def run_due_nudges(self, now: datetime | None = None) -> list[NudgeOutcome]:
+        """Post every nudge that is due at `now` (default: the clock), each (channel, slot) once.
+
+        Slots missed while the bot was down are posted late only within the grace period, and
+        only the latest of them; older ones are dropped. Several processes may call this at once:
+        the storage claim makes one of them win each slot.
+        """
+        now = now or self.clock()
+        outcomes: list[NudgeOutcome] = []
+        semaphore = asyncio.Semaphore(self.post_concurrency)
+
+        async def one(state: ChannelState) -> None:
+            async with semaphore:
+                try:
+                    outcomes.append(await self._run_due_channel(state, now))
+                except Exception:  # one broken channel must never stop the others
+                    logger.exception("nudge.error channel=%s", state.key.channel_id)
+                    outcomes.append(NudgeOutcome(state.key, "failed", state.next_slot_at, "error"))
+
+        seen: set[ChannelKey] = set()
+        while True:
+            due = [
+                s
+                for s in await self.storage.channels.due_for_nudge(now=now, limit=DUE_BATCH)
+                if s.key not in seen
+            ]
+            if not due:
+                break
+            seen.update(s.key for s in due)
+            await asyncio.gather(*(one(state) for state in due))
+        return outcomes
+
+    async def _run_due_channel(self, state: ChannelState, now: datetime) -> NudgeOutcome:
+        spec, expected = state.spec, state.next_slot_at
+        assert spec is not None and expected is not None
+        next_slot = schedules.next_slot_after(spec, now)
+        oldest_allowed = max(expected, now - self.grace)
+        missed = list(
+            schedules.slots_between(spec, oldest_allowed, now + timedelta(microseconds=1))
+        )
+        if not missed:
+            await self.storage.nudges.skip_slots(
+                channel=state.key, expected_slot_at=expected, next_slot_at=next_slot
+            )
+            _log(
+                "nudge.skipped_stale",
+                state.key,
+                slot=expected.isoformat(),
+                late=f"{(now - expected).total_seconds():.0f}s",
+            )
+            return NudgeOutcome(state.key, "skipped_stale", expected)
+        slot = missed[-1]
+        if slot != expected:
+            _log(
+                "nudge.skipped_stale",
+                state.key,
+                slot=expected.isoformat(),
+                superseded_by=slot.isoformat(),
+            )
+        if _is_paused(state, slot):
+            await self.storage.nudges.skip_slots(
+                channel=state.key, expected_slot_at=expected, next_slot_at=next_slot
+            )
+            _log("nudge.skipped_paused", state.key, slot=slot.isoformat())
+            return NudgeOutcome(state.key, "skipped_paused", slot)
+        exercise = await self._pick(state)
+        nudge = await self.storage.nudges.claim_slot(
+            channel=state.key,
+            slot_at=slot,
+            exercise_key=exercise.key,
+            next_slot_at=next_slot,
+            expected_slot_at=expected,
+        )
+        if nudge is None:
+            return NudgeOutcome(state.key, "lost_race", slot)
+        result = await self._chat(state.key).post_nudge(state.key, exercise)
+        if result.ok and result.message_id:
+            await self.storage.nudges.mark_posted(
+                nudge.id, message_id=result.message_id, posted_at=self.clock()
+            )
+            _log(
+                "nudge.posted",
+                state.key,
+                slot=slot.isoformat(),
+                exercise=exercise.key,
+                late=f"{(now - slot).total_seconds():.0f}s",
+            )
+            return NudgeOutcome(state.key, "posted", slot)
+        await self.storage.nudges.mark_failed(nudge.id, reason=result.detail or str(result.error))
+        _log(
+            "nudge.failed",
+            state.key,
+            slot=slot.isoformat(),
+            reason=result.detail or str(result.error),
+        )
+        if result.error in (PostError.CHANNEL_GONE,):
+            await self.channel_gone(state.key, reason=result.detail or "channel_gone")
+        return NudgeOutcome(state.key, "failed", slot, result.detail or str(result.error))
+
+    async def run_due_boards(self, now: datetime | None = None) -> list[NudgeOutcome]:
+        """Post the weekly leaderboard in channels whose board time has come (once per week)."""
+        now = now or self.clock()
+        outcomes: list[NudgeOutcome] = []
+        for state in await self.storage.channels.due_for_board(now=now, limit=DUE_BATCH):
+            try:
+                outcomes.append(await self._run_due_board(state, now))
+            except Exception:
+                logger.exception("board.error channel=%s", state.key.channel_id)
+        return outcomes
+
+    async def _run_due_board(self, state: ChannelState, now: datetime) -> NudgeOutcome:
+        due = state.next_board_at
+        assert due is not None
+        tz = state.tz(self.default_tz)
+        moved = await self.storage.channels.set_next_board(
+            state.key, expected=due, next_board_at=next_weekly_board_after(tz, now)
+        )
+        if not moved:
+            return NudgeOutcome(state.key, "lost_race", due)
+        if now - due > BOARD_GRACE:
+            _log("board.skipped_stale", state.key, due=due.isoformat())
+            return NudgeOutcome(state.key, "skipped_stale", due)
+        if not state.enabled or _is_paused(state, now):
+            _log("board.skipped_paused", state.key, due=due.isoformat())
+            return NudgeOutcome(state.key, "skipped_paused", due)
+        iso = due.astimezone(ZoneInfo(tz)).isocalendar()
+        if not await self.storage.boards.claim_board(
+            channel=state.key, period_key=f"{iso.year}-W{iso.week:02d}"
+        ):
+            return NudgeOutcome(state.key, "lost_race", due)
+        board = await self.build_board(state.key, "week")
+        if not board.entries:
+            _log("board.skipped_empty", state.key, due=due.isoformat())
+            return NudgeOutcome(state.key, "skipped_empty", due)
+        result = await self._chat(state.key).post_board(state.key, board)
+        if not result.ok:
+            _log("board.failed", state.key, reason=result.detail or str(result.error))
+            if result.error is PostError.CHANNEL_GONE:
+                await self.channel_gone(state.key, reason=result.detail or "channel_gone")
+            return NudgeOutcome(state.key, "failed", due, result.detail)
+        _log("board.posted", state.key, entries=len(board.entries))
+        return NudgeOutcome(state.key, "posted", due)
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def _chat(self, channel: ChannelKey) -> Chat:
+        return self.chats[channel.platform]
+
+    async def _channel(self, key: ChannelKey) -> ChannelState:
+        return await self.storage.channels.get(key) or ChannelState(key=key)
+
+    async def _pick(self, state: ChannelState) -> Exercise:
+        recent = await self.storage.nudges.recent_exercise_keys(channel=state.key, limit=3)
+        return pick_exercise(recent, seated_only=state.seated_only, rng=self.rng)
+
+
+def next_weekly_board_after(tz: str, after: datetime) -> datetime:
+    """The next Friday 16:00 in `tz` strictly after `after`, in UTC."""
+    zone = ZoneInfo(tz)
+    local = after.astimezone(zone)
+    day = local.date() + timedelta(days=(WEEKLY_BOARD_DAY - local.weekday()) % 7)
+    while True:
+        candidate = datetime.combine(day, WEEKLY_BOARD_TIME, tzinfo=zone).astimezone(UTC)
+        if candidate > after:
+            return candidate
+        day += timedelta(days=7)
+
+
+def exercise_for(key: str) -> Exercise | None:
+    """The catalog exercise for a stored nudge (None if it has left the catalog)."""
+    return find_exercise(key)
+
+
+def _is_paused(state: ChannelState, at: datetime) -> bool:
+    """Paused at `at`: paused until resumed, or until a time still after `at`."""
+    return state.paused and (state.paused_until is None or state.paused_until > at)
+
+
+def _pause_end(state: ChannelState, now: datetime) -> datetime | None:
+    """The pause's end if it is still in the future; None when not paused by time."""
+    if state.paused and state.paused_until is not None and state.paused_until > now:
+        return state.paused_until
+    return None
+
+
+def _period(value: str) -> Period:
+    if value == "month":
+        return "month"
+    if value == "all":
+        return "all"
+    return "week"
+
+
+def _period_phrase(period: Period) -> str:
+    return {"week": "this week", "month": "this month", "all": "so far"}[period]
+
+
+def _valid_tz(tz: str) -> bool:
+    try:
+        ZoneInfo(tz)
+    except Exception:
+        return False
+    return True
+
+
+def _when(moment: datetime, tz: str, now: datetime) -> str:
+    """'today 10:30', 'tomorrow 09:45' or 'Mon 24 Nov 09:45' in the channel's timezone."""
+    zone = ZoneInfo(tz)
+    local = moment.astimezone(zone)
+    today = now.astimezone(zone).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return f"today {clock}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow {clock}"
+    return f"{local.strftime('%a %d %b')} {clock}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _post_problem(result: PostResult) -> str:
+    match result.error:
+        case PostError.NOT_IN_CHANNEL:
+            return "I'm not in this channel. Invite me with `/invite @stretchbot` and try again."
+        case PostError.CHANNEL_GONE:
+            return "I can't post here: this channel is archived or I can't see it."
+        case PostError.AUTH:
+            return "My Slack token isn't valid any more; ask an admin to reinstall the app."
+        case PostError.RATE_LIMITED:
+            return "Slack is rate-limiting me right now; try again in a minute."
+        case _:
+            return "I couldn't post here just now; please try again in a moment."
+
+
+def _log(event: str, channel: ChannelKey, **fields: object) -> None:
+    """One structured line per decision: `event platform=.. team=.. channel=.. key=value ...`."""
+    extra = " ".join(f"{k}={v}" for k, v in fields.items())
+    logger.info(
+        "%s platform=%s team=%s channel=%s %s",
+        event,
+        channel.platform,
+        channel.team_id,
+        channel.channel_id,
+        extra,
+    )

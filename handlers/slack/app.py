@@ -1,0 +1,40 @@
+"""Builds the Bolt app and registers every Slack listener in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import StretchService
+from handlers.slack import actions, commands, events
+
+logger = logging.getLogger("stretchbot.slack")
+
+
+def build_bolt_app(
+    *, client: AsyncWebClient, signing_secret: str, services: StretchService, socket_mode: bool
+) -> AsyncApp:
+    """The Bolt AsyncApp with /stretch, reactions, channel lifecycle events and the Done button."""
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret or "unused-in-socket-mode",
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        logger=logging.getLogger("stretchbot.bolt"),
+    )
+
+    @app.error
+    async def log_errors(error: Exception, body: dict[str, Any]) -> None:
+        # Bolt answers 500 after this, so Slack retries: listeners are idempotent, and a
+        # database hiccup must not lose a break. Bad input never gets here (see edge.py).
+        kind = body.get("type") if isinstance(body, dict) else None
+        logger.error("listener failed on a %s request: %r", kind, error, exc_info=error)
+
+    commands.register(app, services)
+    events.register(app, services)
+    actions.register(app, services)
+
+    return app

@@ -1,0 +1,149 @@
+"""The Slack implementation of the `Chat` port, on slack_sdk's AsyncWebClient."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.exercises import Exercise
+from bot.ports import Board, ChannelKey, PostError, PostResult
+from handlers.slack.blocks import board_message, escape, nudge_message
+
+logger = logging.getLogger("stretchbot.slack")
+
+GONE = frozenset({"channel_not_found", "is_archived", "channel_is_archived"})
+AUTH = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "team_access_not_granted",
+        "missing_scope",
+    }
+)
+NOT_MEMBER = frozenset({"not_in_channel"})
+CANNOT_JOIN = frozenset({"method_not_supported_for_channel_type", "channel_not_found"})
+
+
+def make_client(token: str | None, *, base_url: str, max_retries: int = 3) -> AsyncWebClient:
+    """An AsyncWebClient that retries 429 (honouring Retry-After), connection errors and 5xx."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=30,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
+            AsyncConnectionErrorRetryHandler(max_retry_count=max_retries),
+            AsyncServerErrorRetryHandler(max_retry_count=max_retries),
+        ],
+    )
+
+
+def classify(error: str) -> PostError:
+    """Map a Slack error code to the platform-neutral PostError."""
+    if error in GONE:
+        return PostError.CHANNEL_GONE
+    if error in NOT_MEMBER:
+        return PostError.NOT_IN_CHANNEL
+    if error in AUTH:
+        return PostError.AUTH
+    if error in ("ratelimited", "rate_limited"):
+        return PostError.RATE_LIMITED
+    return PostError.OTHER
+
+
+ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+
+
+class SlackChat:
+    """Posts nudges and boards with Block Kit; every failure comes back as a PostResult."""
+
+    platform = "slack"
+
+    def __init__(self, client_for: ClientFor) -> None:
+        self._client_for = client_for
+
+    @classmethod
+    def single_workspace(cls, client: AsyncWebClient) -> SlackChat:
+        async def client_for(team_id: str) -> AsyncWebClient:
+            return client
+
+        return cls(client_for)
+
+    async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult:
+        text, blocks = nudge_message(exercise)
+        return await self._post(channel, text=text, blocks=blocks)
+
+    async def post_board(self, channel: ChannelKey, board: Board) -> PostResult:
+        text, blocks = board_message(board)
+        return await self._post(channel, text=text, blocks=blocks)
+
+    async def post_text(self, channel: ChannelKey, text: str) -> PostResult:
+        return await self._post(channel, text=escape(text))
+
+    async def ensure_member(self, channel: ChannelKey) -> PostResult:
+        joined = await self._call(channel, "conversations_join", channel=channel.channel_id)
+        if joined.ok or joined.detail not in CANNOT_JOIN:
+            return joined
+        # Private channels and DMs cannot be joined; the bot sees a private one only as a member.
+        info = await self._call(channel, "conversations_info", channel=channel.channel_id)
+        if info.detail == "channel_not_found":
+            return PostResult(error=PostError.NOT_IN_CHANNEL, detail="private_channel")
+        return info
+
+    async def user_timezone(self, team_id: str, user_id: str) -> str | None:
+        client = await self._client_for(team_id)
+        try:
+            response = await client.users_info(user=user_id)
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+            logger.warning("users.info failed team=%s user=%s: %s", team_id, user_id, _detail(exc))
+            return None
+        user = response.get("user") or {}
+        tz = user.get("tz")
+        return tz if isinstance(tz, str) and tz else None
+
+    async def _post(self, channel: ChannelKey, **kwargs: Any) -> PostResult:
+        return await self._call(
+            channel,
+            "chat_postMessage",
+            channel=channel.channel_id,
+            unfurl_links=False,
+            unfurl_media=False,
+            **kwargs,
+        )
+
+    async def _call(self, where: ChannelKey, method: str, **kwargs: Any) -> PostResult:
+        client = await self._client_for(where.team_id)
+        try:
+            response = await getattr(client, method)(**kwargs)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown"))
+            return PostResult(error=classify(error), detail=error)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return PostResult(error=PostError.OTHER, detail=f"connection: {type(exc).__name__}")
+        if method == "conversations_info":
+            info = response.get("channel") or {}
+            if info.get("is_archived"):
+                return PostResult(error=PostError.CHANNEL_GONE, detail="is_archived")
+            if info.get("is_member") or info.get("is_im"):
+                return PostResult(message_id=None)
+            return PostResult(error=PostError.NOT_IN_CHANNEL, detail="not_in_channel")
+        return PostResult(message_id=response.get("ts"))
+
+
+def _detail(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown"))
+    return type(exc).__name__

@@ -1,0 +1,80 @@
+"""The HTTP edge in front of Bolt: `POST /slack/events`.
+
+Bolt answers a signed body it cannot parse with a 500. A client's mistake must get a 4xx, so
+requests are checked here first: signature (401), then a body Bolt can parse (400).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+logger = logging.getLogger("stretchbot.slack")
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+def parse_error(body: str, content_type: str) -> str | None:
+    """None when Bolt can parse `body`; otherwise what is wrong with it."""
+    try:
+        if content_type == JSON:
+            return None if isinstance(json.loads(body), dict) else "JSON body is not an object"
+        form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
+    except (ValueError, RecursionError) as exc:
+        return f"malformed body: {type(exc).__name__}"
+    payload = form.get("payload")
+    if payload is None:
+        return (
+            None
+            if form.get("command") or form.get("ssl_check")
+            else "form body has no command or payload"
+        )
+    try:
+        return None if isinstance(json.loads(payload[0]), dict) else "payload is not a JSON object"
+    except (ValueError, RecursionError):
+        return "payload is not valid JSON"
+
+
+def events_handler(app: AsyncApp, signing_secret: str) -> web.RequestHandler:
+    verifier = SignatureVerifier(signing_secret)
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "body is not UTF-8"}, status=400)
+        if not verifier.is_valid(
+            body=body,
+            timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+            signature=request.headers.get("X-Slack-Signature", ""),
+        ):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        content_type = request.content_type
+        if content_type not in (FORM, JSON):
+            return web.json_response(
+                {"error": f"unsupported content type {content_type}"}, status=415
+            )
+        reason = parse_error(body, content_type)
+        if reason is not None:
+            logger.info("rejected a signed request: %s", reason)
+            return web.json_response({"error": reason}, status=400)
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=dict(request.headers)
+        )
+        try:
+            bolt_response = await app.async_dispatch(bolt_request)
+        except Exception:
+            logger.exception("Bolt failed on a verified request")
+            return web.json_response({"error": "could not process the request"}, status=400)
+        return await to_aiohttp_response(bolt_response)
+
+    return slack_events
