@@ -11,11 +11,13 @@ import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from storage.repositories import SqlStorage
 
 from bot.config import Settings
 from bot.scheduler import NudgeScheduler
@@ -24,8 +26,13 @@ from handlers.slack.app import build_bolt_app
 from handlers.slack.chat import SlackChat, make_client
 from handlers.slack.edge import events_handler
 from storage.db import create_engine, run_migrations
+from storage.repositories import SqlStorage
 
 logger = logging.getLogger("stretchbot")
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one line that says why and what to do."""
 
 
 @dataclass
@@ -68,7 +75,7 @@ class Runtime:
         self.web_app[HEALTH].ready = False
         await self.scheduler.stop()
         if self.socket is not None:
-            await self.socket.close_async()
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
         await self.engine.dispose()
         logger.info("stretchbot stopped")
@@ -87,11 +94,32 @@ async def start(
 
     Tests pass `clock` (and may leave the scheduler off to call the due-slot functions directly).
     """
+    client = make_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
+    try:
+        auth = await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown")
+        raise StartupError(
+            f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User OAuth Token "
+            "(xoxb-...) of the installed app again"
+        ) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise StartupError(
+            f"could not reach Slack at SLACK_API_URL={settings.SLACK_API_URL} ({type(exc).__name__}): "
+            "check the network and SLACK_API_URL"
+        ) from None
     engine = create_engine(settings.DATABASE_URL)
-    await run_migrations(engine)
+    try:
+        await run_migrations(engine)
+    except (OSError, SQLAlchemyError) as exc:
+        await engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        raise StartupError(
+            f"DATABASE_URL: could not open or migrate the database ({reason}): check the URL, "
+            "that the server runs and that the user may create tables"
+        ) from None
     storage = SqlStorage(engine)
 
-    client = make_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
     chat = SlackChat.single_workspace(client)
     services = StretchService(
         storage,
@@ -103,6 +131,7 @@ async def start(
     )
     bolt = build_bolt_app(
         client=client,
+        auth=auth,
         signing_secret=settings.SLACK_SIGNING_SECRET,
         services=services,
         socket_mode=settings.socket_mode,
@@ -117,13 +146,21 @@ async def start(
         )
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    await web.TCPSite(runner, settings.HOST, settings.PORT).start()
+    try:
+        await web.TCPSite(runner, settings.HOST, settings.PORT).start()
+    except OSError as exc:
+        await runner.cleanup()
+        await engine.dispose()
+        raise StartupError(
+            f"PORT: cannot listen on {settings.HOST}:{settings.PORT} ({exc.strerror}): "
+            "set PORT (and HOST) to a free address"
+        ) from None
 
     scheduler = NudgeScheduler(services, poll_seconds=settings.SCHEDULER_POLL_SECONDS, clock=clock)
     runtime = Runtime(settings, engine, services, scheduler, bolt, web_app, runner)
     if settings.socket_mode:
         runtime.socket = AsyncSocketModeHandler(bolt, settings.SLACK_APP_TOKEN)
-        await runtime.socket.connect_async()
+        await runtime.socket.connect_async()  # type: ignore[no-untyped-call]
     if scheduler_on:
         scheduler.start()
     web_app[HEALTH].ready = True

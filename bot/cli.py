@@ -83,14 +83,19 @@ def _configure_logging(level: str) -> None:
         logging.getLogger("slack_sdk").setLevel(logging.WARNING)
         logging.getLogger("slack_bolt").setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     _configure_logging(settings.LOG_LEVEL)
-    from bot.app import run  # imported here so `preview` and `--help` stay fast
+    from bot.app import StartupError, run  # imported here so `preview` and `--help` stay fast
 
-    asyncio.run(run(settings))
+    try:
+        asyncio.run(run(settings))
+    except StartupError as exc:
+        print(f"stretchbot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -160,7 +160,7 @@ def _load(cls: type[S], env: Mapping[str, str] | None, env_file: str | None) -> 
     known = {name: source[name] for name in cls.model_fields if name in source}
     try:
         # Explicit values win over the .env file, as with pydantic-settings' own precedence.
-        return cls(_env_file=env_file, **known)  # type: ignore[call-arg]
+        return cls(_env_file=env_file, **known)  # type: ignore[call-arg,arg-type]
     except ValidationError as exc:
         raise ConfigError(_first_error_line(exc)) from None
 
@@ -172,7 +172,14 @@ def _first_error_line(exc: ValidationError) -> str:
     name = str(loc[0]) if loc else ""
     if not name and ":" in message:  # model-level errors carry the name in the message
         name, message = (part.strip() for part in message.split(":", 1))
-    if error.get("type") == "missing":
+    kind = str(error.get("type", ""))
+    if kind == "missing":
         message = "is not set"
+    elif kind in ("int_parsing", "float_parsing", "int_from_float"):
+        message = f"is not a number ({error.get('input')!r})"
+    elif kind.startswith(("greater_than", "less_than")):
+        message = f"is out of range ({error.get('input')!r})"
+    elif kind == "literal_error":
+        message = f"is not one of the allowed values ({error.get('input')!r})"
     hint = HINTS.get(name, "check its value")
     return f"{name} {message}: {hint}."

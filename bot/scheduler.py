@@ -10,8 +10,8 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
-from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.services import Clock, StretchService
 
@@ -66,4 +66,6 @@ class NudgeScheduler:
                 async with self._tick_lock:
                     pass
         except TimeoutError:
-            logger.warning("a scheduler pass was still running after %.0fs at shutdown", grace_seconds)
+            logger.warning(
+                "a scheduler pass was still running after %.0fs at shutdown", grace_seconds
+            )

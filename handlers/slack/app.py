@@ -6,20 +6,42 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.services import StretchService
 from handlers.slack import actions, commands, events
+from handlers.slack.chat import make_client
 
 logger = logging.getLogger("stretchbot.slack")
 
 
 def build_bolt_app(
-    *, client: AsyncWebClient, signing_secret: str, services: StretchService, socket_mode: bool
+    *,
+    client: AsyncWebClient,
+    auth: AsyncSlackResponse,
+    signing_secret: str,
+    services: StretchService,
+    socket_mode: bool,
 ) -> AsyncApp:
-    """The Bolt AsyncApp with /stretch, reactions, channel lifecycle events and the Done button."""
+    """The Bolt AsyncApp with /stretch, reactions, channel lifecycle events and the Done button.
+
+    `auth` is the bot token's `auth.test` answer, fetched once at start. Bolt's single-team
+    mode would call auth.test lazily inside the first request, before its ack; answering
+    authorization from the start-up result keeps every ack fast.
+    """
+    bot_token = client.token
+    authorized = AuthorizeResult.from_auth_test_response(
+        auth_test_response=auth, bot_token=bot_token
+    )
+
+    async def authorize() -> AuthorizeResult:
+        return authorized
+
     app = AsyncApp(
-        client=client,
+        client=make_client(None, base_url=client.base_url),
+        authorize=authorize,
         signing_secret=signing_secret or "unused-in-socket-mode",
         request_verification_enabled=not socket_mode,
         process_before_response=False,

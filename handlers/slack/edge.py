@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -43,7 +44,9 @@ def parse_error(body: str, content_type: str) -> str | None:
         return "payload is not valid JSON"
 
 
-def events_handler(app: AsyncApp, signing_secret: str) -> web.RequestHandler:
+def events_handler(
+    app: AsyncApp, signing_secret: str
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -52,10 +55,10 @@ def events_handler(app: AsyncApp, signing_secret: str) -> web.RequestHandler:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "body is not UTF-8"}, status=400)
-        if not verifier.is_valid(
-            body=body,
-            timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
-            signature=request.headers.get("X-Slack-Signature", ""),
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not (timestamp.isdigit() and len(timestamp) < 16) or not verifier.is_valid(
+            body=body, timestamp=timestamp, signature=signature
         ):
             return web.json_response({"error": "invalid signature"}, status=401)
         content_type = request.content_type

@@ -26,16 +26,13 @@ def register(app: AsyncApp, services: StretchService) -> None:
         if user == context.bot_user_id:  # the bot's own reactions never count
             return
         channel = ChannelKey("slack", str(context.team_id or ""), str(item.get("channel", "")))
-        kwargs = {
-            "channel": channel,
-            "message_id": str(item.get("ts", "")),
-            "person_id": str(user),
-            "mark": f"reaction:{mark}",
-        }
-        if added:
-            await services.log_break(**kwargs)
-        else:
-            await services.undo_break(**kwargs)
+        change = services.log_break if added else services.undo_break
+        await change(
+            channel=channel,
+            message_id=str(item.get("ts", "")),
+            person_id=str(user),
+            mark=f"reaction:{mark}",
+        )
 
     @app.event("reaction_added")
     async def reaction_added(event: dict[str, Any], context: AsyncBoltContext) -> None:
