@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.scheduler import NudgeScheduler
 from bot.services import Clock, StretchService
 from handlers.slack.app import build_bolt_app
@@ -43,6 +44,7 @@ class Health:
 
 
 HEALTH = web.AppKey("health", Health)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Runtime:
             return
         self.stopped.set()
         self.web_app[HEALTH].ready = False
+        self.services.stop_claiming()
         await self.scheduler.stop()
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
@@ -87,6 +90,11 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "starting"}, status=503)
 
 
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    metrics = request.app[METRICS]
+    return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
+
+
 async def start(
     settings: Settings, *, clock: Clock | None = None, scheduler_on: bool = True
 ) -> Runtime:
@@ -94,7 +102,12 @@ async def start(
 
     Tests pass `clock` (and may leave the scheduler off to call the due-slot functions directly).
     """
-    client = make_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
+    metrics = Metrics()
+    client = make_client(
+        settings.SLACK_BOT_TOKEN,
+        base_url=settings.SLACK_API_URL,
+        on_429=lambda method: metrics.rate_limited.labels("slack", method).inc(),
+    )
     try:
         auth = await client.auth_test()
     except SlackApiError as exc:
@@ -120,7 +133,9 @@ async def start(
         ) from None
     storage = SqlStorage(engine)
 
-    chat = SlackChat.single_workspace(client)
+    chat = SlackChat.single_workspace(
+        client, metrics=metrics, per_workspace=settings.SLACK_WORKSPACE_CONCURRENCY
+    )
     services = StretchService(
         storage,
         {chat.platform: chat},
@@ -128,6 +143,7 @@ async def start(
         default_tz=settings.DEFAULT_TIMEZONE,
         post_concurrency=settings.POST_CONCURRENCY,
         clock=clock,
+        metrics=metrics,
     )
     bolt = build_bolt_app(
         client=client,
@@ -139,7 +155,9 @@ async def start(
 
     web_app = web.Application()
     web_app[HEALTH] = Health()
+    web_app[METRICS] = metrics
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics_endpoint)
     if not settings.socket_mode:
         web_app.router.add_post(
             "/slack/events", events_handler(bolt, settings.SLACK_SIGNING_SECRET)

@@ -31,6 +31,7 @@ HINTS: dict[str, str] = {
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
     "DEFAULT_TIMEZONE": "use an IANA timezone name such as Europe/Berlin",
     "POST_CONCURRENCY": "use a whole number from 1 to 1000",
+    "SLACK_WORKSPACE_CONCURRENCY": "use a whole number from 1 to 100",
 }
 
 
@@ -84,6 +85,7 @@ class Settings(DatabaseSettings):
     NUDGE_GRACE_MINUTES: int = Field(default=10, ge=0, le=1440)
     SCHEDULER_POLL_SECONDS: float = Field(default=5.0, ge=0.5, le=30)
     POST_CONCURRENCY: int = Field(default=8, ge=1, le=1000)
+    SLACK_WORKSPACE_CONCURRENCY: int = Field(default=4, ge=1, le=100)
     DEFAULT_TIMEZONE: str = "UTC"
 
     @field_validator("SLACK_BOT_TOKEN")

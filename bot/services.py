@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot import leaderboard, schedules
 from bot.exercises import Exercise, find_exercise, pick_exercise
 from bot.leaderboard import Period
+from bot.metrics import Metrics
 from bot.ports import (
     Board,
     BreakChange,
@@ -101,6 +102,7 @@ class StretchService:
         default_tz: str = "UTC",
         post_concurrency: int = 8,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.storage = storage
         self.chats = dict(chats)
@@ -109,6 +111,12 @@ class StretchService:
         self.default_tz = default_tz
         self.post_concurrency = post_concurrency
         self.rng = rng or random.Random()
+        self.metrics = metrics or Metrics()
+        self._stopping = False
+
+    def stop_claiming(self) -> None:
+        """Shutting down: finish posts under way, claim no more slots (others will)."""
+        self._stopping = True
 
     # ---- commands -----------------------------------------------------------------------
 
@@ -159,9 +167,11 @@ class StretchService:
             await self.storage.nudges.mark_posted(
                 nudge.id, message_id=result.message_id, posted_at=self.clock()
             )
+            self.metrics.nudges_posted.labels(ctx.channel.platform, "now").inc()
             _log("nudge.posted", ctx.channel, slot="now", exercise=exercise.key, by=ctx.user_id)
             return None
         await self.storage.nudges.mark_failed(nudge.id, reason=result.detail or str(result.error))
+        self._count_failure(ctx.channel, result)
         _log("nudge.failed", ctx.channel, slot="now", reason=result.detail or str(result.error))
         return Reply(_post_problem(result))
 
@@ -356,7 +366,11 @@ class StretchService:
         if result.error is PostError.NOT_IN_CHANNEL:
             joined = await chat.ensure_member(ctx.channel)
             result = await chat.post_board(ctx.channel, board) if joined.ok else joined
-        return None if result.ok else Reply(_post_problem(result))
+        if not result.ok:
+            self._count_failure(ctx.channel, result)
+            return Reply(_post_problem(result))
+        self.metrics.boards_posted.labels("on_demand").inc()
+        return None
 
     async def stats(self, ctx: CommandContext) -> Reply:
         """The person's own breaks (this week, month, all time) and streak in this channel."""
@@ -393,6 +407,7 @@ class StretchService:
             nudge_id=nudge.id, person_id=person_id, mark=mark, at=self.clock()
         )
         if change.changed:
+            self.metrics.breaks_logged.labels(channel.platform).inc()
             _log("break.logged", channel, nudge=nudge.id, person=person_id, mark=mark)
         return change
 
@@ -407,6 +422,7 @@ class StretchService:
             nudge_id=nudge.id, person_id=person_id, mark=mark
         )
         if change.changed:
+            self.metrics.breaks_undone.labels(channel.platform).inc()
             _log("break.undone", channel, nudge=nudge.id, person=person_id, mark=mark)
         return change
 
@@ -469,6 +485,8 @@ class StretchService:
 
         async def one(state: ChannelState) -> None:
             async with semaphore:
+                if self._stopping:  # leave the slot due: a restart or another replica posts it
+                    return
                 try:
                     outcomes.append(await self._run_due_channel(state, now))
                 except Exception:  # one broken channel must never stop the others
@@ -500,6 +518,7 @@ class StretchService:
             await self.storage.nudges.skip_slots(
                 channel=state.key, expected_slot_at=expected, next_slot_at=next_slot
             )
+            self.metrics.nudges_skipped.labels("stale").inc()
             _log(
                 "nudge.skipped_stale",
                 state.key,
@@ -509,6 +528,7 @@ class StretchService:
             return NudgeOutcome(state.key, "skipped_stale", expected)
         slot = missed[-1]
         if slot != expected:
+            self.metrics.nudges_skipped.labels("stale").inc()
             _log(
                 "nudge.skipped_stale",
                 state.key,
@@ -519,6 +539,7 @@ class StretchService:
             await self.storage.nudges.skip_slots(
                 channel=state.key, expected_slot_at=expected, next_slot_at=next_slot
             )
+            self.metrics.nudges_skipped.labels("paused").inc()
             _log("nudge.skipped_paused", state.key, slot=slot.isoformat())
             return NudgeOutcome(state.key, "skipped_paused", slot)
         exercise = await self._pick(state)
@@ -533,9 +554,12 @@ class StretchService:
             return NudgeOutcome(state.key, "lost_race", slot)
         result = await self._chat(state.key).post_nudge(state.key, exercise)
         if result.ok and result.message_id:
+            posted_at = self.clock()
             await self.storage.nudges.mark_posted(
-                nudge.id, message_id=result.message_id, posted_at=self.clock()
+                nudge.id, message_id=result.message_id, posted_at=posted_at
             )
+            self.metrics.nudges_posted.labels(state.key.platform, "scheduled").inc()
+            self.metrics.slot_lateness.observe(max(0.0, (posted_at - slot).total_seconds()))
             _log(
                 "nudge.posted",
                 state.key,
@@ -545,6 +569,7 @@ class StretchService:
             )
             return NudgeOutcome(state.key, "posted", slot)
         await self.storage.nudges.mark_failed(nudge.id, reason=result.detail or str(result.error))
+        self._count_failure(state.key, result)
         _log(
             "nudge.failed",
             state.key,
@@ -592,14 +617,20 @@ class StretchService:
             return NudgeOutcome(state.key, "skipped_empty", due)
         result = await self._chat(state.key).post_board(state.key, board)
         if not result.ok:
+            self._count_failure(state.key, result)
             _log("board.failed", state.key, reason=result.detail or str(result.error))
             if result.error is PostError.CHANNEL_GONE:
                 await self.channel_gone(state.key, reason=result.detail or "channel_gone")
             return NudgeOutcome(state.key, "failed", due, result.detail)
+        self.metrics.boards_posted.labels("weekly").inc()
         _log("board.posted", state.key, entries=len(board.entries))
         return NudgeOutcome(state.key, "posted", due)
 
     # ---- helpers ------------------------------------------------------------------------
+
+    def _count_failure(self, channel: ChannelKey, result: PostResult) -> None:
+        reason = result.detail.split(":", 1)[0] if result.detail else str(result.error)
+        self.metrics.posts_failed.labels(channel.platform, reason).inc()
 
     def _chat(self, channel: ChannelKey) -> Chat:
         return self.chats[channel.platform]

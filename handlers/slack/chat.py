@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,9 +15,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.exercises import Exercise
+from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, PostError, PostResult
 from handlers.slack.blocks import board_message, escape, nudge_message
 
@@ -37,14 +43,42 @@ NOT_MEMBER = frozenset({"not_in_channel"})
 CANNOT_JOIN = frozenset({"method_not_supported_for_channel_type", "channel_not_found"})
 
 
-def make_client(token: str | None, *, base_url: str, max_retries: int = 3) -> AsyncWebClient:
+class CountingRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (sleeps Retry-After, then retries), counting each 429 it sees."""
+
+    def __init__(self, on_429: Callable[[str], None], *, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._on_429 = on_429
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            self._on_429(request.url.rsplit("/", 1)[-1])
+        return response is not None and response.status_code == 429
+
+
+def make_client(
+    token: str | None,
+    *,
+    base_url: str,
+    max_retries: int = 3,
+    on_429: Callable[[str], None] | None = None,
+) -> AsyncWebClient:
     """An AsyncWebClient that retries 429 (honouring Retry-After), connection errors and 5xx."""
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         timeout=30,
         retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
+            CountingRateLimitRetryHandler(
+                on_429 or (lambda method: None), max_retry_count=max_retries
+            ),
             AsyncConnectionErrorRetryHandler(max_retry_count=max_retries),
             AsyncServerErrorRetryHandler(max_retry_count=max_retries),
         ],
@@ -72,15 +106,24 @@ class SlackChat:
 
     platform = "slack"
 
-    def __init__(self, client_for: ClientFor) -> None:
+    def __init__(
+        self, client_for: ClientFor, *, metrics: Metrics | None = None, per_workspace: int = 4
+    ) -> None:
         self._client_for = client_for
+        self.metrics = metrics or Metrics()
+        # Slack caps chat.postMessage per workspace as well as per channel: a slot shared by
+        # many channels of one workspace goes out at most `per_workspace` posts at a time.
+        self._per_workspace = per_workspace
+        self._workspace_slots: dict[str, asyncio.Semaphore] = {}
 
     @classmethod
-    def single_workspace(cls, client: AsyncWebClient) -> SlackChat:
+    def single_workspace(
+        cls, client: AsyncWebClient, *, metrics: Metrics | None = None, per_workspace: int = 4
+    ) -> SlackChat:
         async def client_for(team_id: str) -> AsyncWebClient:
             return client
 
-        return cls(client_for)
+        return cls(client_for, metrics=metrics, per_workspace=per_workspace)
 
     async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult:
         text, blocks = nudge_message(exercise)
@@ -115,17 +158,22 @@ class SlackChat:
         return tz if isinstance(tz, str) and tz else None
 
     async def _post(self, channel: ChannelKey, **kwargs: Any) -> PostResult:
-        return await self._call(
-            channel,
-            "chat_postMessage",
-            channel=channel.channel_id,
-            unfurl_links=False,
-            unfurl_media=False,
-            **kwargs,
-        )
+        slots = self._workspace_slots.get(channel.team_id)
+        if slots is None:
+            slots = self._workspace_slots[channel.team_id] = asyncio.Semaphore(self._per_workspace)
+        async with slots:
+            return await self._call(
+                channel,
+                "chat_postMessage",
+                channel=channel.channel_id,
+                unfurl_links=False,
+                unfurl_media=False,
+                **kwargs,
+            )
 
     async def _call(self, where: ChannelKey, method: str, **kwargs: Any) -> PostResult:
         client = await self._client_for(where.team_id)
+        started = time.perf_counter()
         try:
             response = await getattr(client, method)(**kwargs)
         except SlackApiError as exc:
@@ -133,6 +181,10 @@ class SlackChat:
             return PostResult(error=classify(error), detail=error)
         except (TimeoutError, aiohttp.ClientError) as exc:
             return PostResult(error=PostError.OTHER, detail=f"connection: {type(exc).__name__}")
+        finally:
+            self.metrics.api_latency.labels("slack", method.replace("_", ".", 1)).observe(
+                time.perf_counter() - started
+            )
         if method == "conversations_info":
             info = response.get("channel") or {}
             if info.get("is_archived"):

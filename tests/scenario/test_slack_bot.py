@@ -483,3 +483,29 @@ async def test_restart_keeps_schedules_nudges_and_breaks(
             assert [o.decision for o in outcomes] == ["posted"]
     finally:
         await runtime.stop()
+
+
+async def test_metrics_count_posts_429s_breaks_and_lateness(bot: BotDriver) -> None:
+    bot.slack.add_channel("C0009", member=True)
+    bot.slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+    await schedule(bot, channel="C0009")
+    outcomes = await post_due(bot, datetime(2026, 11, 23, 8, 45, 7, tzinfo=UTC))
+    assert [o.decision for o in outcomes] == ["posted"]
+    ts = bot.posts("C0009")[-1]["ts"]
+    await bot.react(user="U0001", ts=ts, channel="C0009")
+
+    async def metrics() -> str:
+        async with bot.http.get(bot.url.replace("/slack/events", "/metrics")) as resp:
+            assert resp.status == 200
+            return await resp.text()
+
+    async def break_counted() -> bool:
+        return 'stretchbot_breaks_logged_total{platform="slack"} 1.0' in await metrics()
+
+    await eventually(break_counted, what="the break in /metrics")
+    text = await metrics()
+    assert 'stretchbot_nudges_posted_total{kind="scheduled",platform="slack"} 1.0' in text
+    assert 'stretchbot_chat_api_rate_limited_total{method="chat.postMessage",platform="slack"} 1.0' in text
+    assert "stretchbot_slot_lateness_seconds_count 1.0" in text
+    assert 'stretchbot_slot_lateness_seconds_bucket{le="10.0"} 1.0' in text
+    assert 'stretchbot_chat_api_seconds_count{method="chat.postMessage",platform="slack"}' in text
