@@ -6,10 +6,13 @@ The only module that knows every layer.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
+from typing import IO
 
 import aiohttp
 from aiohttp import web
@@ -59,6 +62,7 @@ class Runtime:
     web_app: web.Application
     runner: web.AppRunner
     socket: AsyncSocketModeHandler | None = None
+    lock: IO[bytes] | None = None  # the SQLite single-process lock, held while running
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -81,7 +85,33 @@ class Runtime:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
         await self.engine.dispose()
+        _unlock(self.lock)
         logger.info("stretchbot stopped")
+
+
+def _lock_sqlite(path: Path) -> IO[bytes]:
+    """Hold an exclusive lock next to the SQLite file for the life of the process.
+
+    SQLite serves one bot process: two schedulers on one file would race for slots through a
+    database that serialises every writer. PostgreSQL is the store for several replicas.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115 - held until stop
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StartupError(
+            f"DATABASE_URL: another stretchbot process is already running on {path}. SQLite "
+            "supports one process: stop the other one, or use PostgreSQL to run several replicas"
+        ) from None
+    return handle
+
+
+def _unlock(handle: IO[bytes] | None) -> None:
+    if handle is not None and not handle.closed:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -121,11 +151,13 @@ async def start(
             f"could not reach Slack at SLACK_API_URL={settings.SLACK_API_URL} ({type(exc).__name__}): "
             "check the network and SLACK_API_URL"
         ) from None
+    lock = _lock_sqlite(settings.sqlite_path) if settings.sqlite_path else None
     engine = create_engine(settings.DATABASE_URL)
     try:
         await run_migrations(engine)
     except (OSError, SQLAlchemyError) as exc:
         await engine.dispose()
+        _unlock(lock)
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
         raise StartupError(
             f"DATABASE_URL: could not open or migrate the database ({reason}): check the URL, "
@@ -169,13 +201,14 @@ async def start(
     except OSError as exc:
         await runner.cleanup()
         await engine.dispose()
+        _unlock(lock)
         raise StartupError(
             f"PORT: cannot listen on {settings.HOST}:{settings.PORT} ({exc.strerror}): "
             "set PORT (and HOST) to a free address"
         ) from None
 
     scheduler = NudgeScheduler(services, poll_seconds=settings.SCHEDULER_POLL_SECONDS, clock=clock)
-    runtime = Runtime(settings, engine, services, scheduler, bolt, web_app, runner)
+    runtime = Runtime(settings, engine, services, scheduler, bolt, web_app, runner, lock=lock)
     if settings.socket_mode:
         runtime.socket = AsyncSocketModeHandler(bolt, settings.SLACK_APP_TOKEN)
         await runtime.socket.connect_async()  # type: ignore[no-untyped-call]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import pytest
 
-from bot.app import start
+from bot.app import StartupError, start
 from bot.schedules import next_slots, parse_command
 from tests.fakes import slack_payloads as payloads
 from tests.fakes.slack_api import FakeSlack
@@ -509,3 +510,11 @@ async def test_metrics_count_posts_429s_breaks_and_lateness(bot: BotDriver) -> N
     assert "stretchbot_slot_lateness_seconds_count 1.0" in text
     assert 'stretchbot_slot_lateness_seconds_bucket{le="10.0"} 1.0' in text
     assert 'stretchbot_chat_api_seconds_count{method="chat.postMessage",platform="slack"}' in text
+
+
+async def test_a_second_bot_on_the_same_sqlite_file_is_refused(
+    bot: BotDriver, slack: FakeSlack, clock: FakeClock, sqlite_url: str
+) -> None:
+    with pytest.raises(StartupError, match="another stretchbot process is already running"):
+        await start(bot_settings(slack, sqlite_url), clock=clock, scheduler_on=False)
+    await nudge_ts(bot)  # the first one is unharmed
