@@ -58,9 +58,13 @@ class NudgeScheduler:
                 logger.exception("scheduler pass failed; retrying at the next poll")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
-        """Stop polling and let a pass under way finish (up to `grace_seconds` seconds)."""
+        """Stop polling and let a pass under way finish (up to `grace_seconds` seconds).
+
+        APScheduler's shutdown cancels running coroutine jobs, which could cut a post between
+        its claim and its record; so pause first, wait for the pass, then shut down.
+        """
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()
         try:
             async with asyncio.timeout(grace_seconds):
                 async with self._tick_lock:
@@ -69,3 +73,5 @@ class NudgeScheduler:
             logger.warning(
                 "a scheduler pass was still running after %.0fs at shutdown", grace_seconds
             )
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

@@ -1,0 +1,8 @@
+"""SQL storage: engine and migrations (`storage.db`), repositories (`storage.repositories`)."""
+
+from __future__ import annotations
+
+from storage.db import create_engine, current_revision, head_revision, run_migrations
+from storage.repositories import SqlStorage
+
+__all__ = ["SqlStorage", "create_engine", "current_revision", "head_revision", "run_migrations"]

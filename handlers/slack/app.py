@@ -17,6 +17,12 @@ from handlers.slack.chat import make_client
 logger = logging.getLogger("stretchbot.slack")
 
 
+def _drop_token_unused_warning(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that it is unused
+    # when a client is given; our client carries the token from bot/config.py on purpose.
+    return "`token` will be unused" not in record.getMessage()
+
+
 def build_bolt_app(
     *,
     client: AsyncWebClient,
@@ -39,13 +45,15 @@ def build_bolt_app(
     async def authorize() -> AuthorizeResult:
         return authorized
 
+    bolt_logger = logging.getLogger("stretchbot.bolt")
+    bolt_logger.addFilter(_drop_token_unused_warning)
     app = AsyncApp(
         client=make_client(None, base_url=client.base_url),
         authorize=authorize,
         signing_secret=signing_secret or "unused-in-socket-mode",
         request_verification_enabled=not socket_mode,
         process_before_response=False,
-        logger=logging.getLogger("stretchbot.bolt"),
+        logger=bolt_logger,
     )
 
     @app.error

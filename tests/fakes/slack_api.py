@@ -505,7 +505,7 @@ class FakeSlack:
         """Recorded calls of ``method``, oldest first."""
         return [call for call in self.calls if call.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:  # noqa: ASYNC109
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until ``method`` was called at least ``count`` times; return those calls."""
         await self._wait_until(
             lambda: len(self.calls_to(method)) >= count,
@@ -517,7 +517,7 @@ class FakeSlack:
     async def wait_for_response(
         self,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> list[ResponseUrlPost]:
         """Wait until ``count`` response_url posts arrived; return all of them."""
         await self._wait_until(
@@ -527,13 +527,13 @@ class FakeSlack:
         )
         return list(self.responses)
 
-    async def wait_for_socket_client(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for_socket_client(self, timeout: float = 5.0) -> None:
         """Wait until a Socket Mode client is connected."""
         await self._wait_until(
             lambda: bool(self._open_sockets()), timeout, lambda: "a Socket Mode connection"
         )
 
-    async def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> JsonDict:  # noqa: ASYNC109
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> JsonDict:
         """Wait for the client's ack of ``envelope_id``: ``{"envelope_id", "payload"?}``."""
         await self._wait_until(
             lambda: envelope_id in self.acks,
@@ -571,7 +571,7 @@ class FakeSlack:
         accepts_response_payload: bool | None = None,
         retry_attempt: int = 0,
         retry_reason: str = "",
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> str:
         """Send a Socket Mode envelope to the newest connected client; return its id.
 

@@ -518,3 +518,33 @@ async def test_a_second_bot_on_the_same_sqlite_file_is_refused(
     with pytest.raises(StartupError, match="another stretchbot process is already running"):
         await start(bot_settings(slack, sqlite_url), clock=clock, scheduler_on=False)
     await nudge_ts(bot)  # the first one is unharmed
+
+
+async def test_status_preview_and_the_bot_agree_on_a_week_of_slots(
+    bot: BotDriver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    text = "every 90m 10:00-16:00 weekdays tz America/New_York holidays US"
+    await schedule(bot, text)
+    assert main(["preview", text, "--start", "2026-11-23", "--days", "5"]) == 0
+    previewed = [datetime.fromisoformat(line) for line in capsys.readouterr().out.split()]
+    assert len(previewed) == 12  # Mon, Tue, Wed, Fri x 3 slots; Thanksgiving is off
+
+    status = await bot.command("status")
+    assert status is not None
+    shown = status["text"].split("Next nudges:", 1)[1]
+    zone = ZoneInfo("America/New_York")
+    for slot in previewed[:5]:
+        assert slot.astimezone(zone).strftime("%H:%M") in shown
+
+    posted = []
+    end = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
+    while True:
+        state = await bot.services.storage.channels.get(key())
+        if state.next_slot_at is None or state.next_slot_at >= end:
+            break
+        outcomes = await post_due(bot, state.next_slot_at + timedelta(seconds=2))
+        posted += [o.slot_at for o in outcomes if o.decision == "posted"]
+    assert posted == previewed
+    assert len(bot.posts()) == 12

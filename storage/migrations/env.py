@@ -1,0 +1,81 @@
+"""Alembic environment for stretchbot.
+
+Two ways in:
+- `storage.db.run_migrations` passes an open connection (already in a transaction) in
+  `config.attributes["connection"]`; we migrate on it and leave committing to the caller.
+- The `alembic` CLI (with a config whose `script_location` points here): the database comes from
+  `DATABASE_URL` (or `sqlalchemy.url`) and we open our own async engine via `storage.db`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import context
+from sqlalchemy import Connection
+
+from storage.db import create_engine, normalize_url
+from storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("set DATABASE_URL (e.g. sqlite+aiosqlite:///stretchbot.db)")
+    return url
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+
+
+def _run_on(connection: Connection) -> None:
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_with_own_engine() -> None:
+    engine = create_engine(_database_url())
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run_on)
+    finally:
+        await engine.dispose()
+
+
+def run_migrations_offline() -> None:
+    """`alembic upgrade --sql`: render the SQL without a database."""
+    context.configure(
+        url=normalize_url(_database_url()),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Migrate on the connection we were given, or on our own engine."""
+    connection = config.attributes.get("connection")
+    if connection is None:
+        asyncio.run(_run_with_own_engine())
+    else:
+        _run_on(connection)
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,204 @@
+"""SQLAlchemy ORM models: the tables behind the repositories.
+
+The schema itself is created by Alembic (`storage/migrations/versions`), never by
+`metadata.create_all`; these models must match it (a contract test compares the two).
+Nothing outside `storage/` sees these classes: repositories convert them to `bot.ports` records.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+# Surrogate keys are BIGINT on Postgres (nudges and breaks grow without bound) but must be plain
+# INTEGER on SQLite, where only `INTEGER PRIMARY KEY` aliases the auto-incrementing rowid.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+NUDGE_STATUSES = ("claimed", "posted", "failed", "skipped")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant in time: aware UTC in Python, naive UTC on SQLite, `timestamptz` on Postgres.
+
+    Naive datetimes are rejected on the way in: this codebase treats them as bugs, and storing
+    one would silently shift it by the server's offset.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        # SQLite has no timezone-aware type; SQLAlchemy's SQLite DATETIME would drop the offset
+        # without converting, so we store UTC wall time and re-attach UTC on the way out.
+        timezone = dialect.name != "sqlite"
+        return dialect.type_descriptor(DateTime(timezone=timezone))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; every `datetime` column is a `UTCDateTime`."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class ChannelRow(Base):
+    """One channel on one platform, with its schedule and scheduler cursors."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str] = mapped_column(String(255))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    # The schedule (ScheduleSpec), NULL interval when the channel never had one.
+    interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    window_start: Mapped[str | None] = mapped_column(String(5))  # 'HH:MM'
+    window_end: Mapped[str | None] = mapped_column(String(5))
+    weekdays: Mapped[str | None] = mapped_column(String(20))  # '0,1,2,3,4', Monday=0
+    tz: Mapped[str | None] = mapped_column(String(64))
+    holidays: Mapped[str | None] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(server_default=false())
+    paused: Mapped[bool] = mapped_column(server_default=false())
+    paused_until: Mapped[datetime | None]
+    seated_only: Mapped[bool] = mapped_column(server_default=false())
+    weekly_board: Mapped[bool] = mapped_column(server_default=true())
+    next_slot_at: Mapped[datetime | None]
+    next_board_at: Mapped[datetime | None]
+    updated_by: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("platform", "team_id", "channel_id", name="uq_channels_key"),
+        # The scheduler polls `enabled AND next_slot_at <= now ORDER BY next_slot_at` every few
+        # seconds; a partial index keeps that a short range scan however many channels are off.
+        # The predicates are spelled the way SQLAlchemy renders `where(ChannelRow.enabled)` on
+        # each dialect, so both planners can prove the query implies them.
+        Index(
+            "ix_channels_due_nudge",
+            "next_slot_at",
+            sqlite_where=text("enabled = 1"),
+            postgresql_where=text("enabled"),
+        ),
+        Index(
+            "ix_channels_due_board",
+            "next_board_at",
+            sqlite_where=text("next_board_at IS NOT NULL"),
+            postgresql_where=text("next_board_at IS NOT NULL"),
+        ),
+    )
+
+
+class NudgeRow(Base):
+    """A nudge: claimed for a slot (or ad hoc), then posted, failed or skipped."""
+
+    __tablename__ = "nudges"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    channel_pk: Mapped[int] = mapped_column(BigIntId, ForeignKey("channels.id", ondelete="CASCADE"))
+    slot_at: Mapped[datetime | None]  # NULL for ad-hoc nudges (NULLs never collide in UNIQUE)
+    exercise_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    claimed_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # The database-level claim: each (channel, slot) is posted at most once across replicas.
+        UniqueConstraint("channel_pk", "slot_at", name="uq_nudges_channel_slot"),
+        CheckConstraint(
+            "status IN ('claimed', 'posted', 'failed', 'skipped')", name="ck_nudges_status"
+        ),
+        Index("ix_nudges_channel_message", "channel_pk", "message_id"),  # reaction -> nudge
+        # Recent picks (ORDER BY id DESC): both engines scan a B-tree backwards as cheaply.
+        Index("ix_nudges_channel_recent", "channel_pk", "id"),
+    )
+
+
+class BreakRow(Base):
+    """A counted break: one per (nudge, person) while the person has at least one mark."""
+
+    __tablename__ = "breaks"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    nudge_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("nudges.id", ondelete="CASCADE"))
+    # Denormalised from the nudge so leaderboards read one index without a join.
+    channel_pk: Mapped[int] = mapped_column(BigIntId, ForeignKey("channels.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(String(255))
+    logged_at: Mapped[datetime]
+
+    __table_args__ = (
+        # A break counts once even when two deliveries of one event race.
+        UniqueConstraint("nudge_id", "person_id", name="uq_breaks_nudge_person"),
+        # Covers `WHERE channel_pk = ? AND logged_at in [since, until) GROUP BY person_id`.
+        Index("ix_breaks_channel_logged_person", "channel_pk", "logged_at", "person_id"),
+    )
+
+
+class BreakMarkRow(Base):
+    """One reason a break exists: a ✅-style reaction or a Done-button press."""
+
+    __tablename__ = "break_marks"
+
+    nudge_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("nudges.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(String(255))
+    mark: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (PrimaryKeyConstraint("nudge_id", "person_id", "mark", name="pk_break_marks"),)
+
+
+class BoardPostRow(Base):
+    """A leaderboard posted (or being posted) for one channel and period, at most once."""
+
+    __tablename__ = "board_posts"
+
+    channel_pk: Mapped[int] = mapped_column(BigIntId, ForeignKey("channels.id", ondelete="CASCADE"))
+    period_key: Mapped[str] = mapped_column(String(32))
+    posted_at: Mapped[datetime]
+
+    __table_args__ = (PrimaryKeyConstraint("channel_pk", "period_key", name="pk_board_posts"),)
