@@ -33,6 +33,8 @@ async def _fresh_postgres_database() -> AsyncIterator[str]:
     """Create a throwaway database on the TEST_POSTGRES_URL server; yield its URL; drop it."""
     server_url = os.environ.get(POSTGRES_ENV)
     if not server_url:
+        if os.environ.get("STRETCHBOT_REQUIRE_POSTGRES"):  # CI: a Postgres test may not skip
+            pytest.fail(f"{POSTGRES_ENV} is not set but STRETCHBOT_REQUIRE_POSTGRES is")
         pytest.skip(f"{POSTGRES_ENV} not set")
     # CREATE/DROP DATABASE cannot run inside a transaction, hence AUTOCOMMIT.
     admin = create_async_engine(server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
