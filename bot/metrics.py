@@ -60,4 +60,4 @@ class Metrics:
 
     def render(self) -> bytes:
         """The registry in Prometheus text format."""
-        return generate_latest(self.registry)
+        return bytes(generate_latest(self.registry))

@@ -12,7 +12,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     Dialect,
     ForeignKey,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     PrimaryKeyConstraint,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -202,3 +205,127 @@ class BoardPostRow(Base):
     posted_at: Mapped[datetime]
 
     __table_args__ = (PrimaryKeyConstraint("channel_pk", "period_key", name="pk_board_posts"),)
+
+
+class WorkspaceRow(Base):
+    """A Slack workspace (or Teams tenant:team) the bot is installed in, or was."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str] = mapped_column(String(255))
+    enterprise_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), server_default="active")
+    uninstalled_at: Mapped[datetime | None]
+    admins_only: Mapped[bool] = mapped_column(server_default=false())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("platform", "team_id", name="uq_workspaces_key"),
+        CheckConstraint("status IN ('active', 'uninstalled')", name="ck_workspaces_status"),
+        Index("ix_workspaces_uninstalled", "status", "uninstalled_at"),
+    )
+
+
+class PersonRow(Base):
+    """A person's choices in one workspace (opted out of boards and break storage)."""
+
+    __tablename__ = "people"
+
+    platform: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str] = mapped_column(String(255))
+    person_id: Mapped[str] = mapped_column(String(255))
+    opted_out: Mapped[bool] = mapped_column(server_default=false())
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (PrimaryKeyConstraint("platform", "team_id", "person_id", name="pk_people"),)
+
+
+class ConversationRefRow(Base):
+    """How to reach a channel proactively (Teams: the serialized ConversationReference)."""
+
+    __tablename__ = "conversation_refs"
+
+    channel_pk: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_url: Mapped[str] = mapped_column(String(1000))
+    reference: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(server_default=true())
+    updated_at: Mapped[datetime]
+
+
+# slack_sdk's installation and OAuth state stores own these tables' reads and writes; they are
+# declared here only so the migrations can be checked against a model (naive UTC, like slack_sdk).
+_SLACK_TOKEN = String(1000)
+
+SLACK_INSTALLATIONS = Table(
+    "slack_installations",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("enterprise_url", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", _SLACK_TOKEN),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", _SLACK_TOKEN),
+    Column("bot_token_expires_at", DateTime()),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", _SLACK_TOKEN),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", _SLACK_TOKEN),
+    Column("user_token_expires_at", DateTime()),
+    Column("incoming_webhook_url", _SLACK_TOKEN),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, nullable=False),
+    Column("token_type", String(32)),
+    Column("installed_at", DateTime(), nullable=False),
+    Index(
+        "slack_installations_idx",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "user_id",
+        "installed_at",
+    ),
+)
+
+SLACK_BOTS = Table(
+    "slack_bots",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", _SLACK_TOKEN),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", _SLACK_TOKEN),
+    Column("bot_token_expires_at", DateTime()),
+    Column("is_enterprise_install", Boolean, nullable=False),
+    Column("installed_at", DateTime(), nullable=False),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+SLACK_OAUTH_STATES = Table(
+    "slack_oauth_states",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime(), nullable=False),
+)

@@ -18,7 +18,20 @@ from storage.db import (
     run_migrations,
 )
 
-TABLES = {"alembic_version", "channels", "nudges", "breaks", "break_marks", "board_posts"}
+TABLES = {
+    "alembic_version",
+    "channels",
+    "nudges",
+    "breaks",
+    "break_marks",
+    "board_posts",
+    "workspaces",
+    "people",
+    "conversation_refs",
+    "slack_installations",
+    "slack_bots",
+    "slack_oauth_states",
+}
 
 
 @pytest.mark.parametrize(
@@ -104,7 +117,7 @@ async def test_migrations_need_no_alembic_ini_or_cwd(
 
 
 def test_head_revision() -> None:
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
 
 
 def test_alembic_cli_path_uses_database_url(
