@@ -12,25 +12,44 @@ import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.ports import Chat
 from bot.scheduler import NudgeScheduler
 from bot.services import Clock, StretchService
 from handlers.slack.app import build_bolt_app
 from handlers.slack.chat import SlackChat, make_client
 from handlers.slack.edge import events_handler
+from handlers.slack.oauth import (
+    STATE_SECONDS,
+    StretchOAuthFlow,
+    add_oauth_routes,
+    build_oauth_flow,
+)
+from handlers.slack.tokens import BotTokens
 from storage.db import create_engine, run_migrations
+from storage.installations import (
+    EncryptedInstallationStore,
+    PrunedOAuthStateStore,
+    TokenCipher,
+    check_tokens,
+)
 from storage.repositories import SqlStorage
+from storage.workspaces import SqlTenancy
+
+if TYPE_CHECKING:
+    from handlers.teams.app import TeamsBot
 
 logger = logging.getLogger("stretchbot")
 
@@ -126,11 +145,17 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 
 async def start(
-    settings: Settings, *, clock: Clock | None = None, scheduler_on: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    scheduler_on: bool = True,
+    teams_anonymous: bool = False,
 ) -> Runtime:
     """Bring the bot up: schema, services, web server, Slack connection, scheduler.
 
-    Tests pass `clock` (and may leave the scheduler off to call the due-slot functions directly).
+    Tests pass `clock` (and may leave the scheduler off to call the due-slot functions directly),
+    and `teams_anonymous` for the Agents SDK's anonymous mode (no Entra tokens with a fake Bot
+    Connector); it is not a setting, so a deployment cannot turn it on.
     """
     metrics = Metrics()
     client = make_client(
@@ -139,7 +164,7 @@ async def start(
         on_429=lambda method: metrics.rate_limited.labels("slack", method).inc(),
     )
     try:
-        auth = await client.auth_test()
+        auth = None if settings.oauth_mode else await client.auth_test()  # OAuth: per workspace
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown")
         raise StartupError(
@@ -164,25 +189,51 @@ async def start(
             "that the server runs and that the user may create tables"
         ) from None
     storage = SqlStorage(engine)
+    tenancy = SqlTenancy(engine)
+    tokens: BotTokens | None = None
+    if settings.oauth_mode:
+        try:
+            tokens = await _bot_tokens(settings, engine, tenancy, metrics)
+        except StartupError:
+            await engine.dispose()
+            _unlock(lock)
+            raise
 
-    chat = SlackChat.single_workspace(
-        client, metrics=metrics, per_workspace=settings.SLACK_WORKSPACE_CONCURRENCY
+    chat = (
+        SlackChat(
+            tokens.client_for, metrics=metrics, per_workspace=settings.SLACK_WORKSPACE_CONCURRENCY
+        )
+        if tokens is not None
+        else SlackChat.single_workspace(
+            client, metrics=metrics, per_workspace=settings.SLACK_WORKSPACE_CONCURRENCY
+        )
     )
+    chats: dict[str, Chat] = {chat.platform: chat}
+    teams = _teams(settings, engine, metrics, teams_anonymous) if settings.teams_enabled else None
+    if teams is not None:
+        chats[teams.chat.platform] = teams.chat
     services = StretchService(
         storage,
-        {chat.platform: chat},
+        chats,
         grace=timedelta(minutes=settings.NUDGE_GRACE_MINUTES),
         default_tz=settings.DEFAULT_TIMEZONE,
         post_concurrency=settings.POST_CONCURRENCY,
         clock=clock,
         metrics=metrics,
+        tenancy=tenancy,
+        now_cooldown=timedelta(minutes=settings.NOW_COOLDOWN_MINUTES),
+        commands_per_minute=settings.COMMANDS_PER_MINUTE,
+        retention=timedelta(days=settings.DATA_RETENTION_DAYS),
     )
+    oauth_flow = _oauth_flow(settings, engine, services, tokens) if tokens is not None else None
     bolt = build_bolt_app(
         client=client,
         auth=auth,
         signing_secret=settings.SLACK_SIGNING_SECRET,
         services=services,
         socket_mode=settings.socket_mode,
+        oauth_flow=oauth_flow,
+        tokens=tokens,
     )
 
     web_app = web.Application()
@@ -194,6 +245,10 @@ async def start(
         web_app.router.add_post(
             "/slack/events", events_handler(bolt, settings.SLACK_SIGNING_SECRET)
         )
+    if oauth_flow is not None:
+        add_oauth_routes(web_app, oauth_flow)  # GET /slack/install, GET /slack/oauth_redirect
+    if teams is not None:
+        teams.mount(web_app, services)  # POST /api/messages, JWT-checked on that route only
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
@@ -216,8 +271,88 @@ async def start(
         scheduler.start()
     web_app[HEALTH].ready = True
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode, POST /slack/events"
+    if oauth_flow is not None:
+        mode += "; OAuth mode, install from GET /slack/install"
+    if teams is not None:
+        mode += "; Microsoft Teams on POST /api/messages"
     logger.info("stretchbot ready (%s) on http://%s:%s", mode, settings.HOST, runtime.port)
     return runtime
+
+
+def _teams(settings: Settings, engine: AsyncEngine, metrics: Metrics, anonymous: bool) -> TeamsBot:
+    # Imported here: the Agents SDK takes seconds to import and is only needed with Teams on.
+    from handlers.teams.app import build_teams
+
+    return build_teams(
+        settings.teams_sdk_settings(), engine=engine, metrics=metrics, anonymous=anonymous
+    )
+
+
+async def _bot_tokens(
+    settings: Settings, engine: AsyncEngine, tenancy: SqlTenancy, metrics: Metrics
+) -> BotTokens:
+    """OAuth mode: workspace tokens from the installation store, checked against the key."""
+    cipher = TokenCipher.from_setting(settings.STRETCHBOT_ENCRYPTION_KEY)
+    check = await check_tokens(engine, cipher)
+    if check.unreadable:
+        raise StartupError(
+            f"STRETCHBOT_ENCRYPTION_KEY: {check.unreadable} stored Slack token(s) cannot be "
+            "decrypted with it. Set it to the key they were encrypted with (to rotate: new key "
+            "first, old key after a comma, then run `stretchbot rotate-key`)"
+        )
+    if not cipher.enabled:
+        logger.warning(
+            "STRETCHBOT_ENCRYPTION_KEY is not set: Slack tokens are stored in the database in "
+            "plain text. Set it to a key from `stretchbot keygen` to encrypt them"
+        )
+    elif check.plain:
+        logger.warning(
+            "%d Slack token(s) are stored in plain text (saved before the key was set): run "
+            "`stretchbot rotate-key` to encrypt them",
+            check.plain,
+        )
+    if settings.SLACK_BOT_TOKEN:
+        logger.warning("OAuth mode: SLACK_BOT_TOKEN is ignored (each workspace has its own)")
+    installs = EncryptedInstallationStore(
+        client_id=settings.SLACK_CLIENT_ID, engine=engine, cipher=cipher
+    )
+    return BotTokens(
+        installs,
+        tenancy.workspaces,
+        base_url=settings.SLACK_API_URL,
+        on_429=lambda method: metrics.rate_limited.labels("slack", method).inc(),
+    )
+
+
+def _oauth_flow(
+    settings: Settings, engine: AsyncEngine, services: StretchService, tokens: BotTokens
+) -> StretchOAuthFlow:
+    async def installed(installation: Installation) -> None:
+        org_wide = installation.is_enterprise_install and installation.enterprise_id
+        tokens.forget(None if org_wide else installation.team_id)
+        if org_wide and installation.enterprise_id:
+            await services.enterprise_installed(
+                platform="slack", enterprise_id=installation.enterprise_id
+            )
+        elif installation.team_id:
+            await services.workspace_installed(
+                platform="slack",
+                team_id=installation.team_id,
+                enterprise_id=installation.enterprise_id,
+            )
+
+    return build_oauth_flow(
+        client_id=settings.SLACK_CLIENT_ID,
+        client_secret=settings.SLACK_CLIENT_SECRET,
+        api_url=settings.SLACK_API_URL,
+        authorize_url=settings.SLACK_AUTHORIZE_URL,
+        redirect_uri=settings.SLACK_REDIRECT_URI or None,
+        installation_store=tokens.installs,
+        state_store=PrunedOAuthStateStore(
+            expiration_seconds=STATE_SECONDS, engine=engine, logger=logger
+        ),
+        on_installed=installed,
+    )
 
 
 async def run(settings: Settings) -> None:

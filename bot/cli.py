@@ -9,10 +9,11 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import schedules
-from bot.config import ConfigError, load_database_settings, load_settings
+from bot import maintenance, schedules
+from bot.config import ConfigError, load_database_settings, load_settings, load_teams_app_id
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,6 +52,21 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(func=_db_upgrade)
     current = db_sub.add_parser("current", help="print the schema revision")
     current.set_defaults(func=_db_current)
+    maintenance.add_commands(sub)  # keygen, manifest, purge, export, rotate-key
+
+    package = sub.add_parser("teams-package", help="build the Microsoft Teams app package (zip)")
+    package.add_argument(
+        "--out",
+        type=Path,
+        default=Path("stretchbot-teams.zip"),
+        help="where to write the zip (default: ./stretchbot-teams.zip)",
+    )
+    package.add_argument(
+        "--app-id",
+        help="the Azure Bot's Microsoft App ID "
+        "(default: CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID)",
+    )
+    package.set_defaults(func=_teams_package)
     return parser
 
 
@@ -84,6 +100,8 @@ def _configure_logging(level: str) -> None:
         logging.getLogger("slack_bolt").setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        logging.getLogger("microsoft_agents").setLevel(logging.WARNING)
+        logging.getLogger("msal").setLevel(logging.WARNING)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -168,6 +186,26 @@ def _db_current(args: argparse.Namespace) -> int:
     head = head_revision()
     state = "up to date" if revision == head else f"behind head {head}; run `stretchbot db upgrade`"
     print(f"{revision or 'empty'} ({state})")
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from handlers.teams.package import PackageError, build_package
+
+    app_id = args.app_id or load_teams_app_id()
+    if not app_id:
+        print(
+            "stretchbot: no app id: pass --app-id or set "
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID to the Azure Bot's Microsoft App ID",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        out = build_package(args.out, app_id.strip())
+    except PackageError as exc:
+        print(f"stretchbot: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}: upload it in Teams (Apps, Manage your apps, Upload an app)")
     return 0
 
 

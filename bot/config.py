@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -16,7 +17,20 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # One line per setting that says how to fix it; shown when the value is missing or malformed.
 HINTS: dict[str, str] = {
     "SLACK_BOT_TOKEN": "set it to the Bot User OAuth Token (xoxb-...) from your Slack app's "
-    "OAuth & Permissions page",
+    "OAuth & Permissions page, or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install the bot "
+    "into many workspaces from a link (OAuth mode)",
+    "SLACK_CLIENT_ID": "set it to the Client ID from your Slack app's Basic Information page "
+    "(OAuth mode needs it with SLACK_CLIENT_SECRET)",
+    "SLACK_CLIENT_SECRET": "set it to the Client Secret from your Slack app's Basic Information "
+    "page (OAuth mode needs it with SLACK_CLIENT_ID)",
+    "SLACK_REDIRECT_URI": "use the https URL of /slack/oauth_redirect on this bot, exactly as "
+    "listed under Redirect URLs in your Slack app, or leave it unset",
+    "SLACK_AUTHORIZE_URL": "use an http(s) URL such as https://slack.com/oauth/v2/authorize",
+    "STRETCHBOT_ENCRYPTION_KEY": "use a key printed by `stretchbot keygen` (several keys: "
+    "comma-separated, the first one encrypts)",
+    "DATA_RETENTION_DAYS": "use a whole number of days from 0 to 3650",
+    "NOW_COOLDOWN_MINUTES": "use a whole number of minutes from 0 (no limit) to 1440",
+    "COMMANDS_PER_MINUTE": "use a whole number from 1 to 1000",
     "SLACK_APP_TOKEN": "set it to an app-level token (xapp-...) with the connections:write scope "
     "for Socket Mode, or unset it and set SLACK_SIGNING_SECRET for HTTP mode",
     "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your Slack app's Basic Information "
@@ -32,11 +46,46 @@ HINTS: dict[str, str] = {
     "DEFAULT_TIMEZONE": "use an IANA timezone name such as Europe/Berlin",
     "POST_CONCURRENCY": "use a whole number from 1 to 1000",
     "SLACK_WORKSPACE_CONCURRENCY": "use a whole number from 1 to 100",
+    # Microsoft Teams, in the Microsoft 365 Agents SDK's own keys (see README, Microsoft Teams).
+    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "set it to the Microsoft App ID (a "
+    "GUID) of your Azure Bot, or unset all three CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ "
+    "keys to run without Teams",
+    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "set it to a client secret of the "
+    "Azure Bot's app registration (Certificates & secrets)",
+    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID": "set it to the Directory (tenant) ID "
+    "of the Azure Bot's app registration",
 }
+TEAMS_SETTINGS_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def _teams_app_id(value: str) -> str:
+    value = value.strip()
+    if value and not _GUID.match(value):
+        raise ValueError("is not an app id (a GUID like 00000000-0000-0000-0000-000000000000)")
+    return value
 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line that names it and the fix."""
+
+
+def parse_keys(value: str) -> list[str]:
+    """The Fernet keys in a `STRETCHBOT_ENCRYPTION_KEY` value (comma-separated, first encrypts).
+
+    Raises:
+        ValueError: a key is not a Fernet key (32 url-safe base64-encoded bytes); the message
+            says which one, never the key itself.
+    """
+    from cryptography.fernet import Fernet  # only when a key is configured or checked
+
+    keys = [part.strip() for part in value.split(",") if part.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ValueError(f"key {position} of {len(keys)} is not a Fernet key") from None
+    return keys
 
 
 class DatabaseSettings(BaseSettings):
@@ -73,10 +122,29 @@ class DatabaseSettings(BaseSettings):
         return None
 
 
-class Settings(DatabaseSettings):
+class MaintenanceSettings(DatabaseSettings):
+    """What the maintenance commands (`purge`, `export`, `rotate-key`) need besides the database."""
+
+    DATA_RETENTION_DAYS: int = Field(default=30, ge=0, le=3650)
+    STRETCHBOT_ENCRYPTION_KEY: str = ""
+
+    @field_validator("STRETCHBOT_ENCRYPTION_KEY")
+    @classmethod
+    def _encryption_key(cls, value: str) -> str:
+        parse_keys(value)  # ValueError names the bad key's position, never the key
+        return value.strip()
+
+
+class Settings(MaintenanceSettings):
     """Process settings for `stretchbot run`. Field names are the environment variable names."""
 
     SLACK_BOT_TOKEN: str = ""
+    SLACK_CLIENT_ID: str = ""
+    SLACK_CLIENT_SECRET: str = ""
+    SLACK_REDIRECT_URI: str = ""
+    SLACK_AUTHORIZE_URL: str = "https://slack.com/oauth/v2/authorize"
+    NOW_COOLDOWN_MINUTES: int = Field(default=5, ge=0, le=1440)
+    COMMANDS_PER_MINUTE: int = Field(default=10, ge=1, le=1000)
     SLACK_SIGNING_SECRET: str = ""
     SLACK_APP_TOKEN: str = ""
     SLACK_API_URL: str = DEFAULT_SLACK_API_URL
@@ -87,14 +155,51 @@ class Settings(DatabaseSettings):
     POST_CONCURRENCY: int = Field(default=8, ge=1, le=1000)
     SLACK_WORKSPACE_CONCURRENCY: int = Field(default=4, ge=1, le=100)
     DEFAULT_TIMEZONE: str = "UTC"
+    # Microsoft Teams is on when these are set (the Agents SDK's own environment keys).
+    CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID: str = ""
+    CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET: str = ""
+    CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID: str = ""
+
+    @field_validator("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID")
+    @classmethod
+    def _teams_client_id(cls, value: str) -> str:
+        return _teams_app_id(value)
+
+    @field_validator(
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET",
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID",
+    )
+    @classmethod
+    def _teams_strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _teams(self) -> Settings:
+        teams = self.teams_sdk_settings()
+        if any(teams.values()):
+            for name, value in teams.items():
+                if not value:
+                    raise ValueError(f"{name}: is not set")
+        return self
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Microsoft Teams is served (POST /api/messages) when its three settings are set."""
+        return all(self.teams_sdk_settings().values())
+
+    def teams_sdk_settings(self) -> dict[str, str]:
+        """The Teams settings under their SDK keys, for `load_configuration_from_env`."""
+        return {
+            name: str(getattr(self, name))
+            for name in type(self).model_fields
+            if name.startswith(TEAMS_SETTINGS_PREFIX)
+        }
 
     @field_validator("SLACK_BOT_TOKEN")
     @classmethod
     def _bot_token(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("is not set")
-        if not value.startswith("xoxb-"):
+        value = value.strip()  # required unless in OAuth mode: see _mode
+        if value and not value.startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return value
 
@@ -125,8 +230,28 @@ class Settings(DatabaseSettings):
             raise ValueError("is not a known timezone") from exc
         return value
 
+    @field_validator("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("SLACK_REDIRECT_URI", "SLACK_AUTHORIZE_URL")
+    @classmethod
+    def _oauth_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
     @model_validator(mode="after")
     def _mode(self) -> Settings:
+        if self.SLACK_CLIENT_ID or self.SLACK_CLIENT_SECRET:
+            if not self.SLACK_CLIENT_ID:
+                raise ValueError("SLACK_CLIENT_ID: is not set")
+            if not self.SLACK_CLIENT_SECRET:
+                raise ValueError("SLACK_CLIENT_SECRET: is not set")
+        elif not self.SLACK_BOT_TOKEN:
+            raise ValueError("SLACK_BOT_TOKEN: is not set")
         if not self.SLACK_APP_TOKEN and not self.SLACK_SIGNING_SECRET.strip():
             raise ValueError("SLACK_SIGNING_SECRET: is not set")
         return self
@@ -134,6 +259,11 @@ class Settings(DatabaseSettings):
     @property
     def socket_mode(self) -> bool:
         return bool(self.SLACK_APP_TOKEN)
+
+    @property
+    def oauth_mode(self) -> bool:
+        """Installable into many workspaces from a link (SLACK_CLIENT_ID and _SECRET set)."""
+        return bool(self.SLACK_CLIENT_ID and self.SLACK_CLIENT_SECRET)
 
 
 S = TypeVar("S", bound=DatabaseSettings)
@@ -155,6 +285,41 @@ def load_database_settings(
 ) -> DatabaseSettings:
     """Read only the database settings (for `stretchbot db ...`)."""
     return _load(DatabaseSettings, env, env_file)
+
+
+class TeamsAppSettings(BaseSettings):
+    """What `stretchbot teams-package` needs: the bot's Microsoft App ID, if configured."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID: str = ""
+
+    @field_validator("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        return _teams_app_id(value)
+
+
+def load_teams_app_id(
+    env: Mapping[str, str] | None = None, *, env_file: str | None = ".env"
+) -> str:
+    """The Teams app (bot) id from the environment or `.env`; "" when not configured."""
+    source = dict(os.environ if env is None else env)
+    known = {name: source[name] for name in TeamsAppSettings.model_fields if name in source}
+    try:
+        settings = TeamsAppSettings(_env_file=env_file, **known)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError(_first_error_line(exc)) from None
+    return settings.CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID
+
+
+def load_maintenance_settings(
+    env: Mapping[str, str] | None = None, *, env_file: str | None = ".env"
+) -> MaintenanceSettings:
+    """Read the settings of `stretchbot purge | export | rotate-key` (no Slack ones needed)."""
+    return _load(MaintenanceSettings, env, env_file)
 
 
 def _load(cls: type[S], env: Mapping[str, str] | None, env_file: str | None) -> S:

@@ -18,6 +18,8 @@ from bot.services import Clock, StretchService
 logger = logging.getLogger("stretchbot.scheduler")
 
 JOB_ID = "stretchbot-due-slots"
+PURGE_JOB_ID = "stretchbot-purge-uninstalled"
+PURGE_EVERY = timedelta(days=1)
 
 
 class NudgeScheduler:
@@ -45,6 +47,17 @@ class NudgeScheduler:
             next_run_time=datetime.now(UTC) + timedelta(milliseconds=50),
             replace_existing=True,
         )
+        self._scheduler.add_job(
+            self.purge,
+            IntervalTrigger(seconds=PURGE_EVERY.total_seconds(), timezone=UTC),
+            id=PURGE_JOB_ID,
+            name="delete the data of workspaces uninstalled longer than the retention period",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+            replace_existing=True,
+        )
         self._scheduler.start()
 
     async def tick(self) -> None:
@@ -56,6 +69,13 @@ class NudgeScheduler:
                 await self.services.run_due_boards(now)
             except Exception:
                 logger.exception("scheduler pass failed; retrying at the next poll")
+
+    async def purge(self) -> None:
+        """Daily: purge uninstalled workspaces past retention (every replica may; idempotent)."""
+        try:
+            await self.services.purge_expired(self.clock())
+        except Exception:
+            logger.exception("purging uninstalled workspaces failed; retrying tomorrow")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop polling and let a pass under way finish (up to `grace_seconds` seconds).

@@ -51,9 +51,14 @@ USAGE: Mapping[str, str] = {
     "stats": "/stretch stats",
     "seated": "/stretch seated on|off",
     "help": "/stretch help",
+    "optout": "/stretch optout",
+    "optin": "/stretch optin",
+    "forget-me": "/stretch forget-me",
+    "admins-only": "/stretch admins-only on|off",
 }
 GENERAL_USAGE = (
-    "/stretch [now|every 45m ...|status|pause|resume|off|leaderboard|stats|seated on|off|help]"
+    "/stretch [now|every 45m ...|status|pause|resume|off|leaderboard|stats|seated on|off|"
+    "optout|optin|forget-me|admins-only on|off|help]"
 )
 
 _COMMAND_ALIASES: dict[str, str] = {
@@ -70,6 +75,16 @@ _COMMAND_ALIASES: dict[str, str] = {
     "stats": "stats",
     "help": "help",
     "seated": "seated",
+    "optout": "optout",
+    "opt-out": "optout",
+    "optin": "optin",
+    "opt-in": "optin",
+    "forget-me": "forget-me",
+    "forgetme": "forget-me",
+    "forget": "forget-me",  # `forget me`
+    "admins-only": "admins-only",
+    "adminsonly": "admins-only",
+    "admins": "admins-only",  # `admins only on`
 }
 
 
@@ -250,6 +265,28 @@ class HelpCommand:
 
 
 @dataclass(frozen=True)
+class OptOutCommand:
+    """`/stretch optout`: no mentions, not on boards, breaks not stored from now on."""
+
+
+@dataclass(frozen=True)
+class OptInCommand:
+    """`/stretch optin`: undo `optout`."""
+
+
+@dataclass(frozen=True)
+class ForgetMeCommand:
+    """`/stretch forget-me`: delete the person's breaks in this workspace."""
+
+
+@dataclass(frozen=True)
+class AdminsOnlyCommand:
+    """`/stretch admins-only on|off` (None: show the setting)."""
+
+    enabled: bool | None = None
+
+
+@dataclass(frozen=True)
 class ParseError:
     """A user mistake: `message` says what is wrong, `usage` the nearest correct usage."""
 
@@ -269,6 +306,10 @@ Command = (
     | SeatedCommand
     | StatsCommand
     | HelpCommand
+    | OptOutCommand
+    | OptInCommand
+    | ForgetMeCommand
+    | AdminsOnlyCommand
 )
 
 
@@ -295,9 +336,14 @@ class _Invalid(Exception):
         self.error = ParseError(message, usage)
 
 
+# Echoed user text must never become markup: no `<!channel>`/`<@U1>`/`<http://...|link>` (Slack),
+# no @channel/@here however a platform parses it. Look-alikes keep the echo readable.
+_NEUTRALISE = str.maketrans({"`": "'", "<": "‹", ">": "›", "&": "＆", "@": "@\u2060"})
+
+
 def _quote(text: str) -> str:
-    text = text.replace("`", "'")
-    return "`" + (text if len(text) <= 60 else text[:57] + "...") + "`"
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return "`" + text.translate(_NEUTRALISE) + "`"
 
 
 def parse_command(text: str) -> Command | ParseError:
@@ -338,6 +384,12 @@ def _parse_tokens(tokens: list[str]) -> Command:
         raise _Invalid("Say `seated on` or `seated off`.", usage)
     if command == "help":
         return HelpCommand()  # `help anything` still deserves help
+    if command == "admins-only":
+        return _parse_admins_only(word, lowered)
+    if command == "forget-me" and word == "forget":
+        if lowered != ["me"]:
+            raise _Invalid("Say `forget-me` to delete your breaks here.", usage)
+        return ForgetMeCommand()
     if rest:
         raise _Invalid(
             f"`{command}` takes nothing after it (I got {_quote(' '.join(rest))}).", usage
@@ -348,8 +400,24 @@ def _parse_tokens(tokens: list[str]) -> Command:
         "resume": ResumeCommand(),
         "off": OffCommand(),
         "stats": StatsCommand(),
+        "optout": OptOutCommand(),
+        "optin": OptInCommand(),
+        "forget-me": ForgetMeCommand(),
     }
     return simple[command]
+
+
+def _parse_admins_only(word: str, tokens: list[str]) -> AdminsOnlyCommand:
+    usage = USAGE["admins-only"]
+    if word == "admins":  # `admins only on`
+        if tokens[:1] != ["only"]:
+            raise _Invalid("Say `admins-only on` or `admins-only off`.", usage)
+        tokens = tokens[1:]
+    if not tokens:
+        return AdminsOnlyCommand()
+    if tokens in (["on"], ["off"]):
+        return AdminsOnlyCommand(enabled=tokens == ["on"])
+    raise _Invalid("Say `admins-only on` or `admins-only off`.", usage)
 
 
 def _unknown_command(tokens: list[str]) -> _Invalid:

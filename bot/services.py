@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +30,7 @@ from bot.ports import (
     PostResult,
     Storage,
 )
+from bot.workspaces import KnowsAdmins, PurgeReport, Tenancy, Workspace
 
 logger = logging.getLogger("stretchbot.services")
 
@@ -57,6 +59,9 @@ HELP_TEXT = """stretchbot posts short movement breaks so your team gets up (or a
 `/stretch leaderboard weekly on|off`: the Friday 16:00 board
 `/stretch seated on|off`: only exercises you can do sitting down
 `/stretch stats`: your own breaks and streak (only you see it)
+`/stretch optout` / `/stretch optin`: leave or rejoin: while out, I don't mention you, show you on boards or store your breaks
+`/stretch forget-me`: delete your breaks in this workspace
+`/stretch admins-only on|off`: only workspace admins and owners may change schedules (admins and owners decide)
 
 React ✅ to a nudge or press its Done button to log your break.
 
@@ -69,6 +74,7 @@ class CommandContext:
 
     channel: ChannelKey
     user_id: str
+    enterprise_id: str | None = None  # Slack Enterprise Grid organization, when there is one
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,44 @@ class NudgeOutcome:
     detail: str = ""
 
 
+# Commands that change a channel's schedule: the ones `admins-only` restricts.
+SCHEDULE_CHANGES = (
+    schedules.ScheduleCommand,
+    schedules.PauseCommand,
+    schedules.ResumeCommand,
+    schedules.OffCommand,
+    schedules.SeatedCommand,
+    schedules.WeeklyBoardCommand,
+)
+NOT_AVAILABLE = "That isn't available in this setup of stretchbot."
+
+
+class CommandRateLimit:
+    """At most `limit` commands per person per minute: a sliding window in this process.
+
+    Per replica on purpose: it stops one person flooding the bot, not a coordinated attack
+    (Slack's own rate limits and the `/stretch now` cooldown in the database cover the rest).
+    """
+
+    WINDOW = timedelta(minutes=1)
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._hits: dict[tuple[str, str, str], deque[datetime]] = {}
+
+    def hit(self, who: tuple[str, str, str], now: datetime) -> timedelta | None:
+        """Count a command; None when allowed, else how long until the next one is."""
+        if len(self._hits) > 10_000:  # forget people who went quiet
+            self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < self.WINDOW}
+        hits = self._hits.setdefault(who, deque())
+        while hits and now - hits[0] >= self.WINDOW:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return hits[0] + self.WINDOW - now
+        hits.append(now)
+        return None
+
+
 class StretchService:
     """The bot's use cases, shared by every platform adapter and the scheduler."""
 
@@ -103,6 +147,10 @@ class StretchService:
         post_concurrency: int = 8,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
+        tenancy: Tenancy | None = None,
+        now_cooldown: timedelta = timedelta(minutes=5),
+        commands_per_minute: int = 10,
+        retention: timedelta = timedelta(days=30),
     ) -> None:
         self.storage = storage
         self.chats = dict(chats)
@@ -112,6 +160,11 @@ class StretchService:
         self.post_concurrency = post_concurrency
         self.rng = rng or random.Random()
         self.metrics = metrics or Metrics()
+        # Workspaces, people's choices and cooldowns; None (benchmarks) turns those features off.
+        self.tenancy = tenancy
+        self.now_cooldown = now_cooldown
+        self.retention = retention
+        self.rate_limit = CommandRateLimit(commands_per_minute)
         self._stopping = False
 
     def stop_claiming(self) -> None:
@@ -121,12 +174,40 @@ class StretchService:
     # ---- commands -----------------------------------------------------------------------
 
     async def run_command(self, ctx: CommandContext, text: str) -> Reply | None:
-        """Parse and run the text of a /stretch command; errors come back as friendly replies."""
+        """Parse and run the text of a /stretch command; errors come back as friendly replies.
+
+        A person gets at most `commands_per_minute` answers a minute. With `admins-only` on in
+        the workspace, schedule changes are for its admins and owners.
+        """
+        wait = self.rate_limit.hit(
+            (ctx.channel.platform, ctx.channel.team_id, ctx.user_id), self.clock()
+        )
+        if wait is not None:
+            seconds = max(1, math.ceil(wait.total_seconds()))
+            return Reply(
+                f"Easy there: that's {self.rate_limit.limit} /stretch commands in a minute. "
+                f"Try again in {_plural(seconds, 'second')}."
+            )
         command = schedules.parse_command(text)
+        if isinstance(command, schedules.ParseError):
+            hint = f"\nTry: `{command.usage}`" if command.usage else ""
+            return Reply(
+                f"{command.message}{hint}\n(`/stretch help` lists everything I understand.)"
+            )
+        workspace = await self._workspace(ctx)
+        if (
+            workspace is not None
+            and workspace.admins_only
+            and isinstance(command, SCHEDULE_CHANGES)
+        ):
+            refusal = await self._unless_admin(
+                ctx,
+                "Only workspace admins and owners can change the schedule here "
+                "(`/stretch admins-only` is on). Ask one of them, or see `/stretch status`.",
+            )
+            if refusal is not None:
+                return refusal
         match command:
-            case schedules.ParseError(message=message, usage=usage):
-                hint = f"\nTry: `{usage}`" if usage else ""
-                return Reply(f"{message}{hint}\n(`/stretch help` lists everything I understand.)")
             case schedules.NowCommand():
                 return await self.post_now(ctx)
             case schedules.ScheduleCommand():
@@ -149,10 +230,26 @@ class StretchService:
                 return await self.stats(ctx)
             case schedules.HelpCommand():
                 return Reply(HELP_TEXT + HEALTH_NOTE)
+            case schedules.OptOutCommand():
+                return await self.set_opted_out(ctx, True)
+            case schedules.OptInCommand():
+                return await self.set_opted_out(ctx, False)
+            case schedules.ForgetMeCommand():
+                return await self.forget_me(ctx)
+            case schedules.AdminsOnlyCommand(enabled=enabled):
+                return await self.set_admins_only(ctx, workspace, enabled)
         raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 
     async def post_now(self, ctx: CommandContext) -> Reply | None:
-        """Post a nudge into the channel right away (`/stretch now`)."""
+        """Post a nudge into the channel right away (`/stretch now`), at most once per
+        `now_cooldown` per channel, across every replica."""
+        busy_until = await self._take_now_cooldown(ctx.channel)
+        if busy_until is not None:
+            minutes = max(1, math.ceil((busy_until - self.clock()).total_seconds() / 60))
+            return Reply(
+                "I posted a break here just a moment ago: do that one and react ✅! "
+                f"`/stretch now` works again here in {_plural(minutes, 'minute')}."
+            )
         state = await self._channel(ctx.channel)
         exercise = await self._pick(state)
         nudge = await self.storage.nudges.create_adhoc(
@@ -173,6 +270,13 @@ class StretchService:
         await self.storage.nudges.mark_failed(nudge.id, reason=result.detail or str(result.error))
         self._count_failure(ctx.channel, result)
         _log("nudge.failed", ctx.channel, slot="now", reason=result.detail or str(result.error))
+        if self.tenancy is not None:  # nothing was posted: let them try again once it's fixed
+            await self.tenancy.cooldowns.release(
+                platform=ctx.channel.platform,
+                team_id=ctx.channel.team_id,
+                action="now",
+                subject=ctx.channel.channel_id,
+            )
         return Reply(_post_problem(result))
 
     async def set_schedule(self, ctx: CommandContext, command: schedules.ScheduleCommand) -> Reply:
@@ -199,7 +303,7 @@ class StretchService:
         )
         await self.storage.channels.save(state)
         _log("schedule.set", ctx.channel, spec=spec.to_text(), by=ctx.user_id)
-        lines = [f"<@{ctx.user_id}> scheduled movement breaks here: {spec.describe()}."]
+        lines = [f"{await self._who(ctx)} scheduled movement breaks here: {spec.describe()}."]
         upcoming = schedules.next_slots(spec, now, 1)
         if upcoming:
             lines.append(f"First nudge: {_when(upcoming[0], spec.tz, now)}.")
@@ -271,11 +375,11 @@ class StretchService:
         )
         if until is None:
             return Reply(
-                f"<@{ctx.user_id}> paused movement breaks here until `/stretch resume`.",
+                f"{await self._who(ctx)} paused movement breaks here until `/stretch resume`.",
                 public=True,
             )
         return Reply(
-            f"<@{ctx.user_id}> paused movement breaks here until {_when(until, state.spec.tz, now)}.",
+            f"{await self._who(ctx)} paused movement breaks here until {_when(until, state.spec.tz, now)}.",
             public=True,
         )
 
@@ -298,7 +402,7 @@ class StretchService:
         )
         await self.storage.channels.save(state)
         _log("schedule.resumed", ctx.channel, by=ctx.user_id)
-        text = f"<@{ctx.user_id}> resumed movement breaks here: {spec.describe()}."
+        text = f"{await self._who(ctx)} resumed movement breaks here: {spec.describe()}."
         if state.next_slot_at:
             text += f" Next nudge: {_when(state.next_slot_at, spec.tz, now)}."
         return Reply(text, public=True)
@@ -320,7 +424,7 @@ class StretchService:
         )
         _log("schedule.off", ctx.channel, by=ctx.user_id)
         return Reply(
-            f"<@{ctx.user_id}> turned scheduled movement breaks off here. Breaks and leaderboards "
+            f"{await self._who(ctx)} turned scheduled movement breaks off here. Breaks and leaderboards "
             "are kept; `/stretch resume` brings the schedule back.",
             public=True,
         )
@@ -341,7 +445,7 @@ class StretchService:
             text += " (channel time)." if state.enabled else " once this channel has a schedule."
         else:
             text = "The weekly leaderboard is off here. `/stretch leaderboard` still posts one on demand."
-        return Reply(f"<@{ctx.user_id}>: {text}", public=True)
+        return Reply(await self._addressed(ctx, text), public=True)
 
     async def set_seated(self, ctx: CommandContext, enabled: bool) -> Reply:
         state = await self._channel(ctx.channel)
@@ -353,7 +457,7 @@ class StretchService:
             if enabled
             else "nudges here can suggest standing and floor exercises again."
         )
-        return Reply(f"<@{ctx.user_id}>: {text}", public=True)
+        return Reply(await self._addressed(ctx, text), public=True)
 
     async def post_leaderboard(self, ctx: CommandContext, period: Period) -> Reply | None:
         board = await self.build_board(ctx.channel, period)
@@ -399,7 +503,12 @@ class StretchService:
     async def log_break(
         self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
     ) -> BreakChange | None:
-        """Count a break for a mark (reaction or Done press) on a nudge; None if not a nudge."""
+        """Count a break for a mark (reaction or Done press) on a nudge.
+
+        None if it is not a nudge, or the person opted out (then nothing is stored).
+        """
+        if await self.is_opted_out(channel, person_id):
+            return None
         nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
         if nudge is None:
             return None
@@ -432,6 +541,184 @@ class StretchService:
             await self.storage.channels.disable(channel, reason=reason)
             _log("schedule.disabled", channel, reason=reason)
 
+    # ---- people's choices and workspace settings ---------------------------------------
+
+    async def is_opted_out(self, channel: ChannelKey, person_id: str) -> bool:
+        """True when the person opted out in the channel's workspace."""
+        if self.tenancy is None:
+            return False
+        hidden = await self.tenancy.people.opted_out(
+            platform=channel.platform, team_id=channel.team_id, person_ids=[person_id]
+        )
+        return person_id in hidden
+
+    async def set_opted_out(self, ctx: CommandContext, opted_out: bool) -> Reply:
+        """`/stretch optout` / `optin`, for the whole workspace."""
+        if self.tenancy is None:
+            return Reply(NOT_AVAILABLE)
+        await self.tenancy.people.set_opted_out(
+            platform=ctx.channel.platform,
+            team_id=ctx.channel.team_id,
+            person_id=ctx.user_id,
+            opted_out=opted_out,
+        )
+        _log("person.opted_out" if opted_out else "person.opted_in", ctx.channel, by=ctx.user_id)
+        if opted_out:
+            return Reply(
+                "You're opted out in this workspace: I won't mention you, you're off the "
+                "leaderboards, and I don't store your breaks from now on. Breaks logged before "
+                "stay until you type `/stretch forget-me`; `/stretch optin` brings you back."
+            )
+        return Reply("Welcome back! Your breaks count again and you're on the leaderboards.")
+
+    async def forget_me(self, ctx: CommandContext) -> Reply:
+        """`/stretch forget-me`: delete the person's breaks in this workspace."""
+        if self.tenancy is None:
+            return Reply(NOT_AVAILABLE)
+        deleted = await self.tenancy.people.forget(
+            platform=ctx.channel.platform, team_id=ctx.channel.team_id, person_id=ctx.user_id
+        )
+        _log("person.forgotten", ctx.channel, breaks=deleted)
+        if not deleted:
+            return Reply("I had no breaks stored for you in this workspace; nothing to delete.")
+        return Reply(
+            f"Done: I deleted your {_plural(deleted, 'break')} in this workspace. "
+            "`/stretch optout` stops me storing new ones."
+        )
+
+    async def set_admins_only(
+        self, ctx: CommandContext, workspace: Workspace | None, enabled: bool | None
+    ) -> Reply:
+        """`/stretch admins-only [on|off]`: show or change who may change schedules."""
+        if self.tenancy is None or workspace is None:
+            return Reply(NOT_AVAILABLE)
+        if enabled is None:
+            who = "only workspace admins and owners" if workspace.admins_only else "anyone"
+            return Reply(
+                f"Here, {who} can change a channel's schedule. Admins and owners switch this "
+                "with `/stretch admins-only on|off`."
+            )
+        refusal = await self._unless_admin(
+            ctx, "Only workspace admins and owners can switch `/stretch admins-only`."
+        )
+        if refusal is not None:
+            return refusal
+        await self.tenancy.workspaces.set_admins_only(
+            platform=ctx.channel.platform, team_id=ctx.channel.team_id, enabled=enabled
+        )
+        _log("workspace.admins_only", ctx.channel, on=enabled, by=ctx.user_id)
+        if enabled:
+            return Reply(
+                "Done: from now on only workspace admins and owners can change schedules in "
+                "this workspace. Everyone can still use `/stretch now`, `status`, `stats` and "
+                "the leaderboards."
+            )
+        return Reply("Done: anyone in a channel can change its schedule again.")
+
+    # ---- installs, uninstalls and retention ---------------------------------------------
+
+    async def workspace_installed(
+        self, *, platform: str, team_id: str, enterprise_id: str | None = None
+    ) -> int:
+        """The app was installed (again) in a workspace: it is active, and schedules an
+        uninstall stopped run again. Returns how many channels were restarted."""
+        if self.tenancy is None:
+            return 0
+        workspaces = self.tenancy.workspaces
+        was_uninstalled = await workspaces.mark_installed(
+            platform=platform, team_id=team_id, enterprise_id=enterprise_id
+        )
+        now = self.clock()
+        restarted = 0
+        for key in await workspaces.channels_stopped_by_uninstall(
+            platform=platform, team_id=team_id
+        ):
+            state = await self.storage.channels.get(key)
+            if state is None or state.spec is None:
+                continue
+            await self.storage.channels.save(
+                replace(
+                    state,
+                    enabled=True,
+                    next_slot_at=schedules.next_slot_after(state.spec, now),
+                    next_board_at=(
+                        next_weekly_board_after(state.spec.tz, now) if state.weekly_board else None
+                    ),
+                )
+            )
+            restarted += 1
+        logger.info(
+            "workspace.installed platform=%s team=%s reinstall=%s channels_restarted=%d",
+            platform,
+            team_id,
+            was_uninstalled,
+            restarted,
+        )
+        return restarted
+
+    async def enterprise_installed(self, *, platform: str, enterprise_id: str) -> int:
+        """An organization-wide install: every known workspace of the organization is active."""
+        if self.tenancy is None:
+            return 0
+        restarted = 0
+        for workspace in await self.tenancy.workspaces.in_enterprise(
+            platform=platform, enterprise_id=enterprise_id
+        ):
+            restarted += await self.workspace_installed(
+                platform=platform, team_id=workspace.team_id, enterprise_id=enterprise_id
+            )
+        return restarted
+
+    async def workspace_uninstalled(
+        self, *, platform: str, team_id: str | None, enterprise_id: str | None = None
+    ) -> int:
+        """The app was uninstalled (or its bot token revoked): the workspace's schedules stop
+        at once and its data is kept for the retention period. With no `team_id`, an
+        organization-wide uninstall: every known workspace of `enterprise_id`. Returns how
+        many channels were stopped."""
+        if self.tenancy is None:
+            return 0
+        workspaces = self.tenancy.workspaces
+        if team_id:
+            teams = [team_id]
+        elif enterprise_id:
+            teams = [
+                w.team_id
+                for w in await workspaces.in_enterprise(
+                    platform=platform, enterprise_id=enterprise_id
+                )
+            ]
+        else:
+            return 0
+        now = self.clock()
+        stopped = 0
+        for team in teams:
+            stopped += await workspaces.mark_uninstalled(platform=platform, team_id=team, at=now)
+            logger.info(
+                "workspace.uninstalled platform=%s team=%s purge_after=%s",
+                platform,
+                team,
+                (now + self.retention).date().isoformat(),
+            )
+        return stopped
+
+    async def purge_expired(self, now: datetime | None = None) -> list[PurgeReport]:
+        """Delete the data of workspaces uninstalled longer ago than the retention period."""
+        if self.tenancy is None:
+            return []
+        now = now or self.clock()
+        reports = []
+        for workspace in await self.tenancy.workspaces.due_for_purge(
+            uninstalled_before=now - self.retention
+        ):
+            reports.append(
+                await self.tenancy.workspaces.purge(
+                    platform=workspace.platform, team_id=workspace.team_id
+                )
+            )
+            logger.info("workspace.purged %s", reports[-1])
+        return reports
+
     # ---- leaderboards -------------------------------------------------------------------
 
     async def build_board(self, channel: ChannelKey, period: Period) -> Board:
@@ -441,6 +728,11 @@ class StretchService:
         tz = state.tz(self.default_tz)
         since = leaderboard.period_start(period, now=now, tz=tz)
         counts = await self.storage.breaks.counts(channel=channel, since=since)
+        if counts and self.tenancy is not None:  # people who opted out are not on boards
+            hidden = await self.tenancy.people.opted_out(
+                platform=channel.platform, team_id=channel.team_id, person_ids=list(counts)
+            )
+            counts = {person: n for person, n in counts.items() if person not in hidden}
         streaks = await self._streaks(state, list(counts), now) if counts else {}
         entries = leaderboard.rank_entries(counts, streaks)
         start = since.astimezone(ZoneInfo(tz)).date() if since else None
@@ -634,6 +926,63 @@ class StretchService:
 
     def _chat(self, channel: ChannelKey) -> Chat:
         return self.chats[channel.platform]
+
+    async def _workspace(self, ctx: CommandContext) -> Workspace | None:
+        """The command's workspace (recorded on first sight). A command can only arrive from
+        an installed app, so one from a workspace marked uninstalled means it is back."""
+        if self.tenancy is None:
+            return None
+        workspace = await self.tenancy.workspaces.ensure(
+            platform=ctx.channel.platform,
+            team_id=ctx.channel.team_id,
+            enterprise_id=ctx.enterprise_id,
+        )
+        if not workspace.installed:
+            await self.workspace_installed(
+                platform=workspace.platform,
+                team_id=workspace.team_id,
+                enterprise_id=workspace.enterprise_id,
+            )
+            workspace = replace(workspace, installed=True, uninstalled_at=None)
+        return workspace
+
+    async def _unless_admin(self, ctx: CommandContext, refusal: str) -> Reply | None:
+        """None when the person is a workspace admin or owner, else a friendly refusal."""
+        chat = self._chat(ctx.channel)
+        admin = (
+            await chat.is_workspace_admin(ctx.channel.team_id, ctx.user_id)
+            if isinstance(chat, KnowsAdmins)
+            else False
+        )
+        if admin:
+            return None
+        if admin is None:
+            return Reply("I couldn't check your workspace role just now; try again in a minute.")
+        _log("command.refused", ctx.channel, reason="admins_only", by=ctx.user_id)
+        return Reply(refusal)
+
+    async def _take_now_cooldown(self, channel: ChannelKey) -> datetime | None:
+        if self.tenancy is None or self.now_cooldown <= timedelta(0):
+            return None
+        return await self.tenancy.cooldowns.take(
+            platform=channel.platform,
+            team_id=channel.team_id,
+            action="now",
+            subject=channel.channel_id,
+            now=self.clock(),
+            period_seconds=self.now_cooldown.total_seconds(),
+        )
+
+    async def _who(self, ctx: CommandContext) -> str:
+        """How public replies name the person: a mention, unless they opted out."""
+        if await self.is_opted_out(ctx.channel, ctx.user_id):
+            return "Someone"
+        return f"<@{ctx.user_id}>"
+
+    async def _addressed(self, ctx: CommandContext, text: str) -> str:
+        if await self.is_opted_out(ctx.channel, ctx.user_id):
+            return _capitalize(text)
+        return f"<@{ctx.user_id}>: {text}"
 
     async def _channel(self, key: ChannelKey) -> ChannelState:
         return await self.storage.channels.get(key) or ChannelState(key=key)

@@ -244,6 +244,22 @@ class PersonRow(Base):
     __table_args__ = (PrimaryKeyConstraint("platform", "team_id", "person_id", name="pk_people"),)
 
 
+class CooldownRow(Base):
+    """A running abuse-limit cooldown, e.g. `/stretch now` in one channel (migration 0003)."""
+
+    __tablename__ = "cooldowns"
+
+    platform: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    ends_at: Mapped[datetime]
+
+    __table_args__ = (
+        PrimaryKeyConstraint("platform", "team_id", "action", "subject", name="pk_cooldowns"),
+    )
+
+
 class ConversationRefRow(Base):
     """How to reach a channel proactively (Teams: the serialized ConversationReference)."""
 

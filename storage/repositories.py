@@ -255,7 +255,9 @@ class SqlChannelRepository:
             select(ChannelRow)
             # Spelled to match the partial index ix_channels_due_nudge (see storage.models).
             .where(ChannelRow.enabled, ChannelRow.next_slot_at <= now)
-            .order_by(ChannelRow.next_slot_at, ChannelRow.id)
+            # No tie-breaker column: ordering by the indexed column alone lets the index serve
+            # ORDER BY + LIMIT without a sort (Postgres cannot use a hidden rowid like SQLite).
+            .order_by(ChannelRow.next_slot_at)
             .limit(limit)
         )
         async with self._db.read() as session:
@@ -267,7 +269,7 @@ class SqlChannelRepository:
         query = (
             select(ChannelRow)
             .where(ChannelRow.next_board_at <= now)
-            .order_by(ChannelRow.next_board_at, ChannelRow.id)
+            .order_by(ChannelRow.next_board_at)
             .limit(limit)
         )
         async with self._db.read() as session:

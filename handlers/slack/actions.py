@@ -24,6 +24,14 @@ def register(app: AsyncApp, services: StretchService) -> None:
         if not (channel_id and message_ts and user_id):
             return
         channel = ChannelKey("slack", str(context.team_id or ""), str(channel_id))
+        if await services.is_opted_out(channel, str(user_id)):
+            await respond(
+                text="You've opted out here, so I don't store your breaks. Nice move anyway! "
+                "`/stretch optin` counts them again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
         change = await services.log_break(
             channel=channel, message_id=str(message_ts), person_id=str(user_id), mark="button"
         )

@@ -7,12 +7,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.services import StretchService
 from handlers.slack import actions, commands, events
 from handlers.slack.chat import make_client
+from handlers.slack.oauth import StretchOAuthFlow
+from handlers.slack.tokens import BotTokens
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -26,35 +29,62 @@ def _drop_token_unused_warning(record: logging.LogRecord) -> bool:
 def build_bolt_app(
     *,
     client: AsyncWebClient,
-    auth: AsyncSlackResponse,
+    auth: AsyncSlackResponse | None,
     signing_secret: str,
     services: StretchService,
     socket_mode: bool,
+    oauth_flow: StretchOAuthFlow | None = None,
+    tokens: BotTokens | None = None,
 ) -> AsyncApp:
     """The Bolt AsyncApp with /stretch, reactions, channel lifecycle events and the Done button.
 
-    `auth` is the bot token's `auth.test` answer, fetched once at start. Bolt's single-team
-    mode would call auth.test lazily inside the first request, before its ack; answering
-    authorization from the start-up result keeps every ack fast.
+    Token mode: `auth` is the bot token's `auth.test` answer, fetched once at start. Bolt's
+    single-team mode would call auth.test lazily inside the first request, before its ack;
+    answering authorization from the start-up result keeps every ack fast.
+
+    OAuth mode (`oauth_flow`): each request is authorized from the installation store (the
+    bot token of its workspace or organization); Bolt caches each token's auth.test answer,
+    so a workspace costs one auth.test per process, not one per request.
     """
-    bot_token = client.token
-    authorized = AuthorizeResult.from_auth_test_response(
-        auth_test_response=auth, bot_token=bot_token
-    )
-
-    async def authorize() -> AuthorizeResult:
-        return authorized
-
     bolt_logger = logging.getLogger("stretchbot.bolt")
     bolt_logger.addFilter(_drop_token_unused_warning)
-    app = AsyncApp(
-        client=make_client(None, base_url=client.base_url),
-        authorize=authorize,
-        signing_secret=signing_secret or "unused-in-socket-mode",
-        request_verification_enabled=not socket_mode,
-        process_before_response=False,
-        logger=bolt_logger,
-    )
+    common: dict[str, Any] = {
+        "client": make_client(None, base_url=client.base_url),
+        "signing_secret": signing_secret or "unused-in-socket-mode",
+        "request_verification_enabled": not socket_mode,
+        "process_before_response": False,
+        "logger": bolt_logger,
+    }
+    if oauth_flow is not None:
+        settings = oauth_flow.settings
+        app = AsyncApp(
+            # Bolt types `authorize` as a function but takes an AsyncAuthorize as it is.
+            authorize=AsyncInstallationStoreAuthorize(  # type: ignore[arg-type]
+                logger=bolt_logger,
+                installation_store=settings.installation_store,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                bot_only=True,
+                cache_enabled=True,
+                client=common["client"],
+            ),
+            oauth_flow=oauth_flow,
+            # Given explicitly, so Bolt builds no default OAuth settings from the environment.
+            oauth_settings=settings,
+            installation_store=settings.installation_store,
+            installation_store_bot_only=True,
+            **common,
+        )
+    else:
+        assert auth is not None, "token mode needs the start-up auth.test answer"
+        authorized = AuthorizeResult.from_auth_test_response(
+            auth_test_response=auth, bot_token=client.token
+        )
+
+        async def authorize() -> AuthorizeResult:
+            return authorized
+
+        app = AsyncApp(authorize=authorize, **common)
 
     @app.error
     async def log_errors(error: Exception, body: dict[str, Any]) -> None:
@@ -64,7 +94,7 @@ def build_bolt_app(
         logger.error("listener failed on a %s request: %r", kind, error, exc_info=error)
 
     commands.register(app, services)
-    events.register(app, services)
+    events.register(app, services, tokens=tokens)
     actions.register(app, services)
 
     return app

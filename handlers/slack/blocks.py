@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.exercises import Exercise
@@ -20,6 +21,16 @@ POSITION_HINTS = {
 def escape(text: str) -> str:
     """Escape Slack's control characters so text can never ping (`<!channel>`) or link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_OWN_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{1,30})&gt;")
+
+
+def reply_text(text: str) -> str:
+    """A command reply made safe for Slack: everything escaped, then only well-formed user
+    mentions (`<@U123>`, which the bot writes itself) become mentions again. Echoed user text
+    cannot form one: the parser turns `<`, `>` and `@` in quotes into look-alikes."""
+    return _OWN_MENTION.sub(r"<@\1>", escape(text))
 
 
 def nudge_message(exercise: Exercise) -> tuple[str, list[dict[str, Any]]]:

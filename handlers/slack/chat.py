@@ -69,11 +69,17 @@ def make_client(
     base_url: str,
     max_retries: int = 3,
     on_429: Callable[[str], None] | None = None,
+    team_id: str | None = None,
 ) -> AsyncWebClient:
-    """An AsyncWebClient that retries 429 (honouring Retry-After), connection errors and 5xx."""
+    """An AsyncWebClient that retries 429 (honouring Retry-After), connection errors and 5xx.
+
+    `team_id` goes with every call: an Enterprise Grid org-wide token needs it to know which
+    workspace a method acts on (workspace tokens ignore it).
+    """
     return AsyncWebClient(
         token=token,
         base_url=base_url,
+        team_id=team_id,
         timeout=30,
         retry_handlers=[
             CountingRateLimitRetryHandler(
@@ -98,7 +104,10 @@ def classify(error: str) -> PostError:
     return PostError.OTHER
 
 
-ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+# The workspace's client, or None when the bot is not installed there (no token): then every
+# call answers PostResult(AUTH, "not_installed") at once, without touching Slack or retrying.
+ClientFor = Callable[[str], Awaitable[AsyncWebClient | None]]
+NOT_INSTALLED = PostResult(error=PostError.AUTH, detail="not_installed")
 
 
 class SlackChat:
@@ -147,15 +156,28 @@ class SlackChat:
         return info
 
     async def user_timezone(self, team_id: str, user_id: str) -> str | None:
+        user = await self._user(team_id, user_id)
+        tz = user.get("tz") if user is not None else None
+        return tz if isinstance(tz, str) and tz else None
+
+    async def is_workspace_admin(self, team_id: str, user_id: str) -> bool | None:
+        """Workspace admin or owner per `users.info`; None when Slack cannot tell us now."""
+        user = await self._user(team_id, user_id)
+        if user is None:
+            return None
+        return any(user.get(flag) is True for flag in ("is_admin", "is_owner", "is_primary_owner"))
+
+    async def _user(self, team_id: str, user_id: str) -> dict[str, Any] | None:
         client = await self._client_for(team_id)
+        if client is None:
+            return None
         try:
             response = await client.users_info(user=user_id)
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             logger.warning("users.info failed team=%s user=%s: %s", team_id, user_id, _detail(exc))
             return None
-        user = response.get("user") or {}
-        tz = user.get("tz")
-        return tz if isinstance(tz, str) and tz else None
+        user = response.get("user")
+        return user if isinstance(user, dict) else None
 
     async def _post(self, channel: ChannelKey, **kwargs: Any) -> PostResult:
         slots = self._workspace_slots.get(channel.team_id)
@@ -173,6 +195,8 @@ class SlackChat:
 
     async def _call(self, where: ChannelKey, method: str, **kwargs: Any) -> PostResult:
         client = await self._client_for(where.team_id)
+        if client is None:
+            return NOT_INSTALLED
         started = time.perf_counter()
         try:
             response = await getattr(client, method)(**kwargs)

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.ports import ChannelKey
 from bot.services import CommandContext, StretchService
+from handlers.slack.blocks import reply_text
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -26,6 +27,7 @@ def register(app: AsyncApp, services: StretchService) -> None:
                 "slack", str(command.get("team_id", "")), str(command.get("channel_id", ""))
             ),
             user_id=str(command.get("user_id", "")),
+            enterprise_id=str(command.get("enterprise_id") or "") or None,
         )
         try:
             reply = await services.run_command(ctx, str(command.get("text") or ""))
@@ -37,5 +39,6 @@ def register(app: AsyncApp, services: StretchService) -> None:
             return
         if reply is not None:
             await respond(
-                text=reply.text, response_type="in_channel" if reply.public else "ephemeral"
+                text=reply_text(reply.text),
+                response_type="in_channel" if reply.public else "ephemeral",
             )

@@ -1,4 +1,5 @@
-"""Events API listeners: ✅ reactions log and undo breaks; archived channels stop."""
+"""Events API listeners: ✅ reactions log and undo breaks; archived channels stop; an uninstall
+deletes the workspace's tokens and stops its schedules at once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.ports import ChannelKey
 from bot.services import CHECK_MARKS, StretchService
+from handlers.slack.tokens import BotTokens
 
 
 def check_mark(reaction: str) -> str | None:
@@ -16,8 +18,16 @@ def check_mark(reaction: str) -> str | None:
     return name if name in CHECK_MARKS else None
 
 
-def register(app: AsyncApp, services: StretchService) -> None:
-    async def on_reaction(event: dict[str, Any], context: AsyncBoltContext, added: bool) -> None:
+def team_of(body: dict[str, Any], context: AsyncBoltContext) -> str:
+    """The workspace an event happened in. An org-wide install's authorization names no team;
+    then the envelope's `team_id` is the workspace."""
+    return str(context.team_id or body.get("team_id") or "")
+
+
+def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | None = None) -> None:
+    async def on_reaction(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, added: bool
+    ) -> None:
         item = event.get("item") or {}
         mark = check_mark(str(event.get("reaction", "")))
         user = event.get("user")
@@ -25,7 +35,7 @@ def register(app: AsyncApp, services: StretchService) -> None:
             return
         if user == context.bot_user_id:  # the bot's own reactions never count
             return
-        channel = ChannelKey("slack", str(context.team_id or ""), str(item.get("channel", "")))
+        channel = ChannelKey("slack", team_of(body, context), str(item.get("channel", "")))
         change = services.log_break if added else services.undo_break
         await change(
             channel=channel,
@@ -35,19 +45,54 @@ def register(app: AsyncApp, services: StretchService) -> None:
         )
 
     @app.event("reaction_added")
-    async def reaction_added(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        await on_reaction(event, context, added=True)
+    async def reaction_added(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await on_reaction(event, body, context, added=True)
 
     @app.event("reaction_removed")
-    async def reaction_removed(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        await on_reaction(event, context, added=False)
+    async def reaction_removed(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await on_reaction(event, body, context, added=False)
 
-    async def on_gone(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_gone(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         channel = event.get("channel")
         channel_id = channel.get("id") if isinstance(channel, dict) else channel
         if channel_id:
-            key = ChannelKey("slack", str(context.team_id or ""), str(channel_id))
+            key = ChannelKey("slack", team_of(body, context), str(channel_id))
             await services.channel_gone(key, reason=str(event.get("type")))
+
+    async def uninstalled(
+        body: dict[str, Any], context: AsyncBoltContext, *, bot: bool, user_ids: tuple[str, ...]
+    ) -> None:
+        # An org-wide install is keyed by its enterprise alone (no team).
+        team_id = None if context.is_enterprise_install else (team_of(body, context) or None)
+        if tokens is not None:
+            await tokens.delete(
+                enterprise_id=context.enterprise_id, team_id=team_id, bot=bot, user_ids=user_ids
+            )
+        if bot:
+            await services.workspace_uninstalled(
+                platform="slack", team_id=team_id, enterprise_id=context.enterprise_id
+            )
+
+    @app.event("app_uninstalled")
+    async def app_uninstalled(body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await uninstalled(body, context, bot=True, user_ids=())
+
+    @app.event("tokens_revoked")
+    async def tokens_revoked(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        revoked = event.get("tokens")
+        revoked = revoked if isinstance(revoked, dict) else {}
+        bots, users = revoked.get("bot"), revoked.get("oauth")
+        user_ids = tuple(str(u) for u in users) if isinstance(users, list) else ()
+        # Without its bot token the bot cannot work there: as good as uninstalled.
+        await uninstalled(body, context, bot=bool(bots), user_ids=user_ids)
 
     for name in ("channel_archive", "channel_deleted", "group_archive", "group_deleted"):
         app.event(name)(on_gone)

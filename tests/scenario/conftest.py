@@ -217,6 +217,9 @@ def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "HOST": "127.0.0.1",
         "PORT": 0,
         "LOG_LEVEL": "DEBUG",
+        # The `/stretch now` cooldown has its own tests (tests/security); these post nudges
+        # back to back on a frozen clock.
+        "NOW_COOLDOWN_MINUTES": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -31,6 +31,7 @@ TABLES = {
     "slack_installations",
     "slack_bots",
     "slack_oauth_states",
+    "cooldowns",
 }
 
 
@@ -117,7 +118,7 @@ async def test_migrations_need_no_alembic_ini_or_cwd(
 
 
 def test_head_revision() -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_alembic_cli_path_uses_database_url(

@@ -1,0 +1,67 @@
+"""The nudge card's Done button (`Action.Execute`, verb `done`): log the break once and show
+who has moved so far, in the invoke response and, for everyone, by updating the card."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+import aiohttp
+from microsoft_agents.activity import AdaptiveCardInvokeResponse, ContentTypes
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+
+from bot.services import StretchService, exercise_for
+from handlers.teams import activities, cards
+from handlers.teams.chat import TeamsChat
+
+logger = logging.getLogger("stretchbot.teams")
+
+NOT_A_NUDGE = "That nudge isn't one I can count anymore. Catch the next one!"
+SORRY = "Sorry, I couldn't log that just now. Please press Done again in a minute."
+
+
+def _message(text: str) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(
+        status_code=HTTPStatus.OK, type=ContentTypes.message, value=text
+    )
+
+
+def register(app: AgentApplication[TurnState], services: StretchService, chat: TeamsChat) -> None:
+    directory = chat.directory
+
+    @app.adaptive_card.action_execute(cards.DONE_VERB)
+    async def done_pressed(
+        context: TurnContext, state: TurnState, data: object
+    ) -> AdaptiveCardInvokeResponse:
+        activity = context.activity
+        channel = activities.channel_key(activity)
+        person = activities.person_id(activity.from_property)
+        message_id = activity.reply_to_id
+        if channel is None or person is None or not message_id:
+            return _message(NOT_A_NUDGE)
+        try:
+            change = await services.log_break(
+                channel=channel, message_id=message_id, person_id=person, mark="button"
+            )
+            key = data.get("exercise") if isinstance(data, dict) else None
+            exercise = exercise_for(str(key or ""))
+            if change is None or exercise is None:
+                return _message(NOT_A_NUDGE if change is None else "Break logged. Nice! 💪")
+            names, unnamed = await directory.movers(channel, message_id)
+        except Exception:
+            logger.exception("teams.done_failed channel=%s", channel.channel_id)
+            return _message(SORRY)
+        card = cards.nudge_card(exercise, names, unnamed)
+        if change.changed:
+            # The invoke response refreshes the card for the person who pressed; the update
+            # shows everyone in the channel who has moved.
+            update = cards.card_activity(card, summary=f"Movement break: {exercise.name}")
+            update.id = message_id
+            await chat.limiter.acquire(channel.channel_id)
+            try:
+                await context.update_activity(update)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                logger.warning("teams.card_update_failed channel=%s: %r", channel.channel_id, exc)
+        return AdaptiveCardInvokeResponse(
+            status_code=HTTPStatus.OK, type=cards.CARD_CONTENT_TYPE, value=card
+        )

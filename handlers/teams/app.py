@@ -1,0 +1,148 @@
+"""Builds the Microsoft 365 Agents SDK application and mounts `POST /api/messages`.
+
+Configuration comes in the SDK's own keys (`CONNECTIONS__SERVICE_CONNECTION__SETTINGS__...`),
+read by `bot.config` and handed to the SDK's loader as a dict. The route is JWT-checked on its
+own: a global middleware would also guard `/slack/events`, `/healthz` and `/metrics`.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+from microsoft_agents.activity import load_configuration_from_env
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import (
+    CloudAdapter,
+    jwt_authorization_decorator,
+    start_agent_process,
+)
+from microsoft_agents.hosting.core import (
+    AgentApplication,
+    AgentAuthConfiguration,
+    ApplicationOptions,
+    MemoryStorage,
+    TurnContext,
+    TurnState,
+)
+from microsoft_agents.hosting.msteams import TeamsAgentExtension
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.metrics import Metrics
+from bot.services import StretchService
+from handlers.teams import actions, events, messages
+from handlers.teams.chat import TeamsChat
+from handlers.teams.directory import TeamsDirectory
+from storage.conversations import SqlConversationRepository
+
+logger = logging.getLogger("stretchbot.teams")
+
+MESSAGES_PATH = "/api/messages"
+# The key the SDK's JWT check reads its configuration from (`request.app[...]`).
+AGENT_CONFIGURATION = "agent_configuration"
+
+
+@dataclass
+class TeamsBot:
+    """The Teams side of the process: the SDK application and adapter, and the Chat port."""
+
+    agent: AgentApplication[TurnState]
+    teams: TeamsAgentExtension[TurnState]
+    adapter: CloudAdapter
+    auth_config: AgentAuthConfiguration
+    chat: TeamsChat
+
+    def mount(self, web_app: web.Application, services: StretchService) -> None:
+        """Register the listeners and add the JWT-checked `POST /api/messages` route."""
+        register_listeners(self.agent, self.teams, services, self.chat)
+
+        with warnings.catch_warnings():
+            # The SDK looks the configuration up by this plain string key.
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            web_app[AGENT_CONFIGURATION] = self.auth_config
+
+        agent, adapter = self.agent, self.adapter
+
+        async def api_messages(request: web.Request) -> web.StreamResponse:
+            try:
+                response = await start_agent_process(request, agent, adapter)
+            except ValidationError:
+                return web.json_response({"error": "not a valid activity"}, status=400)
+            return response if response is not None else web.Response(status=202)
+
+        checked = jwt_authorization_decorator(api_messages)  # type: ignore[no-untyped-call]
+        web_app.router.add_post(MESSAGES_PATH, checked)
+
+
+def register_listeners(
+    agent: AgentApplication[TurnState],
+    teams: TeamsAgentExtension[TurnState],
+    services: StretchService,
+    chat: TeamsChat,
+) -> None:
+    """Every Teams listener, registered in one place."""
+    messages.register(teams, services, chat)
+    events.register(teams, services, chat)
+    actions.register(agent, services, chat)
+
+
+def build_teams(
+    sdk_settings: Mapping[str, str],
+    *,
+    engine: AsyncEngine,
+    metrics: Metrics,
+    anonymous: bool = False,
+) -> TeamsBot:
+    """The Teams adapter from the SDK's configuration keys.
+
+    Args:
+        sdk_settings: `CONNECTIONS__SERVICE_CONNECTION__SETTINGS__*` keys and values.
+        engine: the bot's database (conversation references and display names).
+        metrics: the process's metrics.
+        anonymous: accept requests without a token and post without one. Tests only: there are
+            no Entra tokens for the fake Bot Connector.
+    """
+    # The SDK's JWT check stores its result under a plain string key: aiohttp's advice, not ours.
+    warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
+    config = load_configuration_from_env(sdk_settings)
+    connections = MsalConnectionManager(**config)
+    auth_config = connections.get_default_connection_configuration()
+    auth_config.ANONYMOUS_ALLOWED = anonymous
+    adapter = CloudAdapter(connection_manager=connections)
+    adapter.on_turn_error = _log_turn_error
+
+    # Our state lives in our database; the SDK insists on a store for its (unused) turn state.
+    agent = AgentApplication[TurnState](
+        ApplicationOptions(storage=MemoryStorage(), start_typing_timer=False),
+        connection_manager=connections,
+    )
+    teams = TeamsAgentExtension[TurnState](agent)
+    directory = TeamsDirectory(SqlConversationRepository(engine))
+
+    async def observe(context: TurnContext, state: TurnState) -> bool:
+        await directory.observe(context)
+        return True
+
+    agent.before_turn(observe)
+    agent.error(_log_app_error)
+    chat = TeamsChat(adapter, directory, metrics=metrics)
+    return TeamsBot(agent, teams, adapter, auth_config, chat)
+
+
+async def _log_app_error(context: TurnContext, error: Exception) -> None:
+    activity = context.activity
+    logger.error(
+        "teams turn failed type=%s conversation=%s",
+        activity.type,
+        activity.conversation.id if activity.conversation else None,
+        exc_info=error,
+    )
+
+
+async def _log_turn_error(context: TurnContext, error: Exception) -> None:
+    # Replaces the SDK default, which posts the exception text into the conversation.
+    logger.error("teams adapter error: %r", error, exc_info=error)

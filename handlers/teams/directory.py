@@ -1,0 +1,128 @@
+"""What the Teams adapter remembers: conversation references, display names, timezones.
+
+References and names are stored (`storage.conversations`), so every replica and every restart can
+post and name people. Timezones stay in memory: each command activity carries its sender's
+timezone, and `set_schedule` asks for it while handling that very activity.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+from microsoft_agents.activity import ConversationReference
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.app.proactive import Conversation
+
+from bot.ports import ChannelKey
+from handlers.teams import activities
+from storage.conversations import SqlConversationRepository, StoredReference
+
+logger = logging.getLogger("stretchbot.teams")
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class BoundedCache(Generic[K, V]):
+    """A small least-recently-used map, so memory stays flat however many people write."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+class TeamsDirectory:
+    """Conversation references, names and timezones learnt from incoming activities."""
+
+    def __init__(self, conversations: SqlConversationRepository, *, cache_size: int = 10_000):
+        self.conversations = conversations
+        self._names: BoundedCache[tuple[str, str], str] = BoundedCache(cache_size)
+        self._timezones: BoundedCache[str, str] = BoundedCache(cache_size)
+
+    async def observe(self, context: TurnContext) -> None:
+        """Note the sender's display name (stored when new or changed) and timezone."""
+        activity = context.activity
+        sender = activity.from_property
+        if activities.is_bot(sender, activity):
+            return
+        person = activities.person_id(sender)
+        workspace = activities.workspace_id(activity)
+        if person is None or workspace is None:
+            return
+        timezone = activities.client_timezone(activity)
+        if timezone:
+            self._timezones.put(person, timezone)
+        name = activities.display_name(sender)
+        if name and self._names.get((workspace, person)) != name:
+            await self.conversations.set_display_name(
+                platform=activities.PLATFORM, team_id=workspace, person_id=person, name=name
+            )
+            self._names.put((workspace, person), name)
+
+    def timezone(self, person_id: str) -> str | None:
+        return self._timezones.get(person_id)
+
+    async def remember(self, context: TurnContext, channel: ChannelKey) -> bool:
+        """Store how to post into `channel` later (from this turn's claims and conversation).
+
+        Returns:
+            True when the bot just arrived there (new or reactivated reference).
+        """
+        conversation = Conversation.from_turn_context(context)
+        reference: ConversationReference = conversation.conversation_reference
+        if reference.conversation is not None:
+            # Post top-level into the channel, not into the thread this activity came from.
+            reference.conversation = reference.conversation.model_copy(
+                update={"id": channel.channel_id}
+            )
+        reference.activity_id = None
+        reference.user = None  # the reference is the channel's, not the sender's
+        return await self.conversations.remember(
+            channel=channel,
+            service_url=reference.service_url or "",
+            reference=json.dumps(conversation.store_item_to_json(), separators=(",", ":")),
+        )
+
+    async def reference(self, channel: ChannelKey) -> StoredReference | None:
+        return await self.conversations.find(channel)
+
+    async def forget(self, channel: ChannelKey) -> None:
+        """The bot can no longer post in `channel`."""
+        if await self.conversations.deactivate(channel):
+            logger.info(
+                "teams.reference_inactive team=%s channel=%s", channel.team_id, channel.channel_id
+            )
+
+    async def forget_workspace(self, workspace_id: str) -> list[ChannelKey]:
+        """The app left a team or chat: every channel of it, references made inactive."""
+        return await self.conversations.deactivate_team(
+            platform=activities.PLATFORM, team_id=workspace_id
+        )
+
+    async def names(self, workspace_id: str, person_ids: Sequence[str]) -> dict[str, str]:
+        return await self.conversations.display_names(
+            platform=activities.PLATFORM, team_id=workspace_id, person_ids=person_ids
+        )
+
+    async def movers(self, channel: ChannelKey, message_id: str) -> tuple[list[str], int]:
+        """Names of the people who moved on a nudge (first first) and how many are unnamed."""
+        people = await self.conversations.people_on_nudge(channel=channel, message_id=message_id)
+        names = await self.names(channel.team_id, people)
+        named = [names[person] for person in people if person in names]
+        return named, len(people) - len(named)

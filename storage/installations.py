@@ -1,0 +1,256 @@
+"""Slack installations at rest: slack_sdk's SQLAlchemy stores with tokens encrypted by Fernet.
+
+With `STRETCHBOT_ENCRYPTION_KEY` set, every token column (bot, user, refresh tokens and the
+incoming-webhook URL) holds `fernet:<ciphertext>`, never the token. The setting may list several
+comma-separated keys (`cryptography`'s MultiFernet): the first encrypts, all decrypt, so a key
+is rotated by putting the new one first, running `stretchbot rotate-key` (re-encrypts every row
+with the first key), then dropping the old one.
+
+Values without the prefix are plain tokens written before a key was set; they are still read,
+and `rotate-key` encrypts them.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import parse_keys
+from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS
+
+logger = logging.getLogger("stretchbot.storage")
+
+PREFIX = "fernet:"
+INSTALLATION_SECRETS = (
+    "bot_token",
+    "bot_refresh_token",
+    "user_token",
+    "user_refresh_token",
+    "incoming_webhook_url",
+)
+BOT_SECRETS = ("bot_token", "bot_refresh_token")
+_SECRET_COLUMNS: dict[str, tuple[str, ...]] = {
+    SLACK_INSTALLATIONS.name: INSTALLATION_SECRETS,
+    SLACK_BOTS.name: BOT_SECRETS,
+}
+
+T = TypeVar("T", Installation, Bot)
+
+
+class TokenKeyError(Exception):
+    """A stored token cannot be decrypted with the configured keys (or no key is set)."""
+
+
+class TokenCipher:
+    """Encrypts tokens for the database with the first key; decrypts with any of them."""
+
+    def __init__(self, keys: Sequence[str] = ()) -> None:
+        self._fernet = MultiFernet([Fernet(key) for key in keys]) if keys else None
+
+    @classmethod
+    def from_setting(cls, value: str) -> TokenCipher:
+        """A cipher for a `STRETCHBOT_ENCRYPTION_KEY` value ("" gives one that stores plain)."""
+        return cls(parse_keys(value))
+
+    @property
+    def enabled(self) -> bool:
+        return self._fernet is not None
+
+    def seal(self, value: str | None) -> str | None:
+        """The database form of a token: encrypted when a key is set (idempotent)."""
+        if value is None or value.startswith(PREFIX) or self._fernet is None:
+            return value
+        return PREFIX + self._fernet.encrypt(value.encode()).decode()
+
+    def open(self, value: str | None) -> str | None:
+        """The token of a database value.
+
+        Raises:
+            TokenKeyError: the value is encrypted and no configured key decrypts it.
+        """
+        if value is None or not value.startswith(PREFIX):
+            return value
+        if self._fernet is None:
+            raise TokenKeyError(
+                "a stored token is encrypted but STRETCHBOT_ENCRYPTION_KEY is not set"
+            )
+        try:
+            return self._fernet.decrypt(value.removeprefix(PREFIX).encode()).decode()
+        except InvalidToken:
+            raise TokenKeyError(
+                "a stored token does not decrypt with any key in STRETCHBOT_ENCRYPTION_KEY"
+            ) from None
+
+    def rotate(self, value: str | None) -> str | None:
+        """Re-encrypt a database value with the first key (plain values get encrypted)."""
+        if value is None or self._fernet is None:
+            return value
+        if not value.startswith(PREFIX):
+            return self.seal(value)
+        try:
+            return PREFIX + self._fernet.rotate(value.removeprefix(PREFIX).encode()).decode()
+        except InvalidToken:
+            raise TokenKeyError(
+                "a stored token does not decrypt with any key in STRETCHBOT_ENCRYPTION_KEY"
+            ) from None
+
+
+class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
+    """slack_sdk's AsyncSQLAlchemyInstallationStore (tables from our migrations), encrypting
+    token columns on the way in and decrypting them on the way out."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        engine: AsyncEngine,
+        cipher: TokenCipher,
+        logger: logging.Logger = logger,
+    ) -> None:
+        super().__init__(client_id=client_id, engine=engine, logger=logger)
+        self.cipher = cipher
+
+    def _with(self, entity: T, fields: Sequence[str], *, sealed: bool) -> T:
+        changed = copy.copy(entity)
+        convert = self.cipher.seal if sealed else self.cipher.open
+        for name in fields:
+            setattr(changed, name, convert(getattr(changed, name, None)))
+        return changed
+
+    def _opened(self, entity: T | None, fields: Sequence[str]) -> T | None:
+        """The entity with its tokens decrypted; None (as if not installed) when they cannot
+        be: the start-up check names the cause, requests must not fail on it."""
+        if entity is None:
+            return None
+        try:
+            return self._with(entity, fields, sealed=False)
+        except TokenKeyError as exc:
+            self.logger.error(
+                "token of team=%s enterprise=%s unreadable: %s",
+                entity.team_id,
+                entity.enterprise_id,
+                exc,
+            )
+            return None
+
+    async def async_save(self, installation: Installation) -> None:
+        # The parent saves the bot row through `self.async_save_bot`; sealing is idempotent.
+        await super().async_save(self._with(installation, INSTALLATION_SECRETS, sealed=True))
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        await super().async_save_bot(self._with(bot, BOT_SECRETS, sealed=True))
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        bot = await super().async_find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+        return self._opened(bot, BOT_SECRETS)
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        installation = await super().async_find_installation(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+        return self._opened(installation, INSTALLATION_SECRETS)
+
+
+class PrunedOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
+    """slack_sdk's AsyncSQLAlchemyOAuthStateStore that drops expired states as it issues new
+    ones, so visits to /slack/install that never come back cannot pile up rows."""
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        now = datetime.now(UTC).replace(tzinfo=None)  # slack_sdk stores naive UTC
+        states = self.oauth_states
+        async with self.engine.begin() as conn:
+            await conn.execute(states.delete().where(states.c.expire_at <= now))
+        state: str = await super().async_issue(*args, **kwargs)
+        return state
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What the stored token columns hold, per the configured keys."""
+
+    encrypted: int = 0
+    plain: int = 0
+    unreadable: int = 0
+
+
+async def check_tokens(engine: AsyncEngine, cipher: TokenCipher) -> TokenCheck:
+    """Count stored tokens that are encrypted, plain, and encrypted but unreadable with the
+    configured keys (a missing or wrong STRETCHBOT_ENCRYPTION_KEY)."""
+    encrypted = plain = unreadable = 0
+    async with engine.connect() as conn:
+        for table in (SLACK_INSTALLATIONS, SLACK_BOTS):
+            for value in await _secret_values(conn, table):
+                if not value.startswith(PREFIX):
+                    plain += 1
+                    continue
+                encrypted += 1
+                try:
+                    cipher.open(value)
+                except TokenKeyError:
+                    unreadable += 1
+    return TokenCheck(encrypted=encrypted, plain=plain, unreadable=unreadable)
+
+
+async def _secret_values(conn: Any, table: Table) -> list[str]:
+    columns = [table.c[name] for name in _SECRET_COLUMNS[table.name]]
+    rows = await conn.execute(select(*columns))
+    return [value for row in rows for value in row if value]
+
+
+async def rotate_tokens(engine: AsyncEngine, cipher: TokenCipher) -> int:
+    """Re-encrypt every stored token with the cipher's first key, in one transaction.
+
+    Plain tokens get encrypted too. Returns the number of token values rewritten.
+
+    Raises:
+        TokenKeyError: some token decrypts with none of the keys (nothing is changed).
+        ValueError: the cipher has no key.
+    """
+    if not cipher.enabled:
+        raise ValueError("no encryption key given")
+    rewritten = 0
+    async with engine.begin() as conn:
+        for table in (SLACK_INSTALLATIONS, SLACK_BOTS):
+            names = _SECRET_COLUMNS[table.name]
+            rows = await conn.execute(select(table.c.id, *(table.c[name] for name in names)))
+            for row_id, *values in rows.all():
+                new = {
+                    name: cipher.rotate(value)
+                    for name, value in zip(names, values, strict=True)
+                    if value
+                }
+                if new:
+                    await conn.execute(update(table).where(table.c.id == row_id).values(new))
+                    rewritten += len(new)
+    return rewritten

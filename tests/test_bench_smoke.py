@@ -1,0 +1,148 @@
+"""Smoke test of the benchmarks in bench/: each runs at a tiny size and prints its figures.
+
+Each script's `main(argv)` runs in-process (the fake Slack and `stretchbot run` still run as
+subprocesses where the benchmark uses them), except bench.memory, which starts as a subprocess
+with the first test and is collected by the last. The assertions are about shape, not speed: exit
+code 0 (a duplicate or lost post, break or response would exit 1) and the key figure lines.
+Postgres variants run only with TEST_POSTGRES_URL (each makes its own throwaway database).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from bench import commands, fanout, leaderboard, reactions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="TEST_POSTGRES_URL not set")
+
+Main = Callable[[Sequence[str] | None], int]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def memory_run() -> Iterator[subprocess.Popen[str]]:
+    """bench.memory as a subprocess, started with the first test of this file: it mostly waits
+    for `stretchbot run` processes to start, which overlaps the in-process benchmarks."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.memory",
+            "--schedules",
+            "20",
+            "--settle",
+            "1",
+            "--concurrent",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def run_bench(main: Main, args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(args)
+    out = capsys.readouterr().out
+    assert code == 0, f"exit {code}:\n{out}"
+    assert "CORRECTNESS FAILURE" not in out, out
+    return out
+
+
+def assert_goal_lines(output: str, count: int = 1) -> None:
+    goals = [line for line in output.splitlines() if line.startswith("goal: ")]
+    assert len(goals) >= count, output
+    assert all((" MET" in line) or (" MISSED" in line) for line in goals), goals
+
+
+FANOUT = ["--workspaces", "2", "--channels-per-workspace", "10"]
+REACTIONS = ["--events", "20", "--channels", "5"]
+LEADERBOARD = ["--channels", "10", "--days", "10", "--runs", "5", "--warmup", "1"]
+LEADERBOARD += ["--board-runs", "2", "--explain"]
+
+
+def test_fanout_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(fanout.main, [*FANOUT, "--skip-postgres"], capsys)
+    assert "floor = N x latency / concurrency" in out
+    assert "baseline make_client" in out and "bot sqlite" in out
+    assert "ratio sqlite: elapsed/floor" in out
+    assert "duplicates/lost: NONE" in out
+    assert_goal_lines(out)
+
+
+@needs_postgres
+def test_fanout_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(fanout.main, [*FANOUT, "--skip-sqlite", "--postgres", POSTGRES_URL], capsys)
+    assert "ratio postgres: elapsed/floor" in out
+    assert "duplicates/lost: NONE" in out
+    assert_goal_lines(out)
+
+
+def test_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(commands.main, ["--requests", "20", "--rounds", "2", "--warmup", "4"], capsys)
+    assert "bare Bolt ack" in out and "stretchbot" in out
+    assert "response_url posts: 20/20 arrived (all)" in out
+    assert "ratio p50 bot/bare" in out
+    assert_goal_lines(out, 2)
+
+
+def test_reactions_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(reactions.main, [*REACTIONS, "--skip-postgres"], capsys)
+    assert "20/20 breaks committed" in out
+    assert "ratio sqlite: bot events/s / bare events/s" in out
+    assert_goal_lines(out)
+
+
+@needs_postgres
+def test_reactions_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*REACTIONS, "--skip-sqlite", "--postgres", POSTGRES_URL]
+    out = run_bench(reactions.main, args, capsys)
+    assert "20/20 breaks committed" in out
+    assert "ratio postgres: bot events/s / bare events/s" in out
+    assert_goal_lines(out)
+
+
+def test_leaderboard_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*LEADERBOARD, "--sqlite-breaks", "1000", "--skip-postgres"]
+    out = run_bench(leaderboard.main, args, capsys)
+    assert "sqlite repository counts()" in out and "sqlite hand SQL" in out
+    assert "sqlite build_board week" in out
+    assert "EXPLAIN sqlite repository" in out
+    assert "ratio sqlite: p50 repository / p50 hand SQL" in out
+    assert_goal_lines(out)
+
+
+@needs_postgres
+def test_leaderboard_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*LEADERBOARD, "--breaks", "1000", "--skip-sqlite", "--postgres", POSTGRES_URL]
+    out = run_bench(leaderboard.main, args, capsys)
+    assert "EXPLAIN postgres repository" in out
+    assert "ratio postgres: p50 repository / p50 hand SQL" in out
+    assert_goal_lines(out)
+
+
+def test_memory(memory_run: subprocess.Popen[str]) -> None:
+    try:
+        out, err = memory_run.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        memory_run.kill()
+        out, err = memory_run.communicate()
+    assert memory_run.returncode == 0, f"exit {memory_run.returncode}:\n{out}{err}"
+    assert "CORRECTNESS FAILURE" not in out, out
+    assert "baseline: import slack_bolt" in out
+    assert "stretchbot run, 20 schedules" in out and "stretchbot run, 0 schedules" in out
+    assert_goal_lines(out)
