@@ -100,6 +100,8 @@ class Runtime:
         self.web_app[HEALTH].ready = False
         self.services.stop_claiming()
         await self.scheduler.stop()
+        if not await self.services.drain(grace_seconds=5.0):
+            logger.warning("posts were still under way after 5s at shutdown")
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()

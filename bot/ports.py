@@ -6,6 +6,7 @@ platform under `handlers/` implements `Chat`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -82,12 +83,17 @@ class ChannelRepository(Protocol):
         """Insert or update the channel (keyed by `state.key`)."""
         ...
 
-    async def due_for_nudge(self, *, now: datetime, limit: int) -> list[ChannelState]:
-        """Enabled channels whose `next_slot_at <= now`, oldest first."""
+    async def due_for_nudge(
+        self, *, now: datetime, limit: int, platforms: Sequence[str] | None = None
+    ) -> list[ChannelState]:
+        """Enabled channels whose `next_slot_at <= now`, oldest first; only `platforms` if given
+        (a replica claims only slots it can post)."""
         ...
 
-    async def due_for_board(self, *, now: datetime, limit: int) -> list[ChannelState]:
-        """Channels whose `next_board_at <= now`, oldest first."""
+    async def due_for_board(
+        self, *, now: datetime, limit: int, platforms: Sequence[str] | None = None
+    ) -> list[ChannelState]:
+        """Channels whose `next_board_at <= now`, oldest first; only `platforms` if given."""
         ...
 
     async def set_next_board(

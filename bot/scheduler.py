@@ -41,7 +41,7 @@ class NudgeScheduler:
             IntervalTrigger(seconds=self.poll_seconds, timezone=UTC),
             id=JOB_ID,
             name="post due nudges and weekly boards",
-            max_instances=1,
+            max_instances=2,  # a second instance returns at once (see tick); no warning
             coalesce=True,
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC) + timedelta(milliseconds=50),
@@ -61,7 +61,13 @@ class NudgeScheduler:
         self._scheduler.start()
 
     async def tick(self) -> None:
-        """One pass over everything due now; errors are logged, never raised into APScheduler."""
+        """One pass over everything due now; errors are logged, never raised into APScheduler.
+
+        A poll that fires while the previous pass still runs returns at once: the running pass
+        picks up whatever became due meanwhile.
+        """
+        if self._tick_lock.locked():
+            return
         async with self._tick_lock:
             now = self.clock()
             try:

@@ -7,11 +7,12 @@ Services talk to storage through the repository protocols and to chat platforms 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -166,10 +167,33 @@ class StretchService:
         self.retention = retention
         self.rate_limit = CommandRateLimit(commands_per_minute)
         self._stopping = False
+        self._passes = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def stop_claiming(self) -> None:
         """Shutting down: finish posts under way, claim no more slots (others will)."""
         self._stopping = True
+
+    @contextlib.asynccontextmanager
+    async def _working(self) -> AsyncIterator[None]:
+        self._passes += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._passes -= 1
+            if self._passes == 0:
+                self._idle.set()
+
+    async def drain(self, grace_seconds: float) -> bool:
+        """Wait until no scheduled pass is under way (after `stop_claiming`); False on timeout."""
+        try:
+            async with asyncio.timeout(grace_seconds):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
 
     # ---- commands -----------------------------------------------------------------------
 
@@ -774,6 +798,7 @@ class StretchService:
         now = now or self.clock()
         outcomes: list[NudgeOutcome] = []
         semaphore = asyncio.Semaphore(self.post_concurrency)
+        platforms = sorted(self.chats)
 
         async def one(state: ChannelState) -> None:
             async with semaphore:
@@ -786,16 +811,22 @@ class StretchService:
                     outcomes.append(NudgeOutcome(state.key, "failed", state.next_slot_at, "error"))
 
         seen: set[ChannelKey] = set()
-        while True:
-            due = [
-                s
-                for s in await self.storage.channels.due_for_nudge(now=now, limit=DUE_BATCH)
-                if s.key not in seen
-            ]
-            if not due:
-                break
-            seen.update(s.key for s in due)
-            await asyncio.gather(*(one(state) for state in due))
+        async with self._working():
+            while not self._stopping:
+                due = [
+                    s
+                    for s in await self.storage.channels.due_for_nudge(
+                        now=now, limit=DUE_BATCH, platforms=platforms
+                    )
+                    if s.key not in seen
+                ]
+                if not due:
+                    break
+                seen.update(s.key for s in due)
+                # Replicas read the same due list; each walks it in its own order so they
+                # mostly claim different channels instead of racing for the same ones.
+                self.rng.shuffle(due)
+                await asyncio.gather(*(one(state) for state in due))
         return outcomes
 
     async def _run_due_channel(self, state: ChannelState, now: datetime) -> NudgeOutcome:
@@ -857,7 +888,7 @@ class StretchService:
                 state.key,
                 slot=slot.isoformat(),
                 exercise=exercise.key,
-                late=f"{(now - slot).total_seconds():.0f}s",
+                late=f"{(posted_at - slot).total_seconds():.0f}s",
             )
             return NudgeOutcome(state.key, "posted", slot)
         await self.storage.nudges.mark_failed(nudge.id, reason=result.detail or str(result.error))
@@ -876,7 +907,10 @@ class StretchService:
         """Post the weekly leaderboard in channels whose board time has come (once per week)."""
         now = now or self.clock()
         outcomes: list[NudgeOutcome] = []
-        for state in await self.storage.channels.due_for_board(now=now, limit=DUE_BATCH):
+        due = await self.storage.channels.due_for_board(
+            now=now, limit=DUE_BATCH, platforms=sorted(self.chats)
+        )
+        for state in due:
             try:
                 outcomes.append(await self._run_due_board(state, now))
             except Exception:

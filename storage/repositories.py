@@ -8,7 +8,7 @@ locks, so no method needs a retry loop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -248,8 +248,10 @@ class SqlChannelRepository:
             await session.execute(statement)
             await session.commit()
 
-    async def due_for_nudge(self, *, now: datetime, limit: int) -> list[ChannelState]:
-        """Enabled channels whose `next_slot_at <= now`, oldest first."""
+    async def due_for_nudge(
+        self, *, now: datetime, limit: int, platforms: Sequence[str] | None = None
+    ) -> list[ChannelState]:
+        """Enabled channels whose `next_slot_at <= now`, oldest first (only `platforms` if given)."""
         _require_aware(now=now)
         query = (
             select(ChannelRow)
@@ -260,11 +262,15 @@ class SqlChannelRepository:
             .order_by(ChannelRow.next_slot_at)
             .limit(limit)
         )
+        if platforms is not None:
+            query = query.where(ChannelRow.platform.in_(platforms))
         async with self._db.read() as session:
             return [_state_from_row(row) for row in await session.scalars(query)]
 
-    async def due_for_board(self, *, now: datetime, limit: int) -> list[ChannelState]:
-        """Channels whose `next_board_at <= now`, oldest first."""
+    async def due_for_board(
+        self, *, now: datetime, limit: int, platforms: Sequence[str] | None = None
+    ) -> list[ChannelState]:
+        """Channels whose `next_board_at <= now`, oldest first (only `platforms` if given)."""
         _require_aware(now=now)
         query = (
             select(ChannelRow)
@@ -272,6 +278,8 @@ class SqlChannelRepository:
             .order_by(ChannelRow.next_board_at)
             .limit(limit)
         )
+        if platforms is not None:
+            query = query.where(ChannelRow.platform.in_(platforms))
         async with self._db.read() as session:
             return [_state_from_row(row) for row in await session.scalars(query)]
 

@@ -337,13 +337,6 @@ async def test_stop_during_fan_out_loses_and_doubles_nothing(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Runtime.stop() (bot/app.py) waits only for the scheduler's own pass (the tick lock "
-    "in NudgeScheduler.stop); posts under way in a run_due_nudges it did not start are not "
-    "awaited, and stop() disposes the engine under them, so rows are still 'claimed' when it "
-    "returns",
-)
 async def test_stop_returns_only_after_posts_under_way_are_recorded(
     replicas: StartReplica, db: AsyncEngine, slack: FakeSlack, clock: FakeClock
 ) -> None:
@@ -353,7 +346,7 @@ async def test_stop_returns_only_after_posts_under_way_are_recorded(
     a = await replicas(TOKEN_A, POST_CONCURRENCY=8)
     channels = channel_ids("CW", 24)
     await seed_channels(db, slack, channels, EVERY_15M_ALL_DAY, clock())
-    slack.latency = 0.3
+    slack.latency = 1.5  # posts under way for seconds: stop() cannot outlast them by chance
     task = asyncio.create_task(a.services.run_due_nudges())
 
     async def claimed() -> bool:
@@ -366,20 +359,14 @@ async def test_stop_returns_only_after_posts_under_way_are_recorded(
     assert left.get("claimed", 0) == 0, f"stop() returned with posts still under way: {left}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="StretchService._run_due_channel (bot/services.py) claims the slot before it looks up "
-    "the channel's Chat: a replica that does not serve the channel's platform (Teams off, e.g. "
-    "mid rolling upgrade) claims and moves next_slot_at, then `self.chats[platform]` raises "
-    "KeyError, so the nudge stays 'claimed' forever and no replica that serves Teams can post it",
-)
 async def test_replica_leaves_slots_of_a_platform_it_does_not_serve_to_the_others(
     replicas: StartReplica, db: AsyncEngine, slack: FakeSlack, clock: FakeClock
 ) -> None:
     """Replicas with different platforms enabled share one database (Teams being switched on
     replica by replica): a Slack-only replica must leave a Teams channel's slot due."""
     a = await replicas(TOKEN_A)
-    assert "teams" not in a.services.chats
+    if "teams" in a.services.chats:
+        pytest.skip("this replica serves Teams; the case needs one that does not")
     teams_channel = "19:replicas@thread.tacv2"
     await seed_channels(db, slack, [teams_channel], EVERY_15M_ALL_DAY, clock(), platform="teams")
     await a.services.run_due_nudges()
