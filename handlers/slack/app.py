@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -87,11 +88,15 @@ def build_bolt_app(
         app = AsyncApp(authorize=authorize, **common)
 
     @app.error
-    async def log_errors(error: Exception, body: dict[str, Any]) -> None:
+    async def log_errors(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         # Bolt answers 500 after this, so Slack retries: listeners are idempotent, and a
-        # database hiccup must not lose a break. Bad input never gets here (see edge.py).
+        # database hiccup must not lose a break. A payload of the wrong shape that got past
+        # edge.py (Bolt's own matchers index into it) is the sender's mistake: 400, no retry.
         kind = body.get("type") if isinstance(body, dict) else None
         logger.error("listener failed on a %s request: %r", kind, error, exc_info=error)
+        if isinstance(error, (TypeError, AttributeError, KeyError, IndexError, ValueError)):
+            return BoltResponse(status=400, body='{"error": "malformed payload"}')
+        return None
 
     commands.register(app, services)
     events.register(app, services, tokens=tokens)

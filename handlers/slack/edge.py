@@ -70,10 +70,12 @@ def events_handler(
         if reason is not None:
             logger.info("rejected a signed request: %s", reason)
             return web.json_response({"error": reason}, status=400)
-        bolt_request = AsyncBoltRequest(
-            body=body, query=request.query_string, headers=dict(request.headers)
-        )
         try:
+            # Building the request already reads the payload (team, enterprise, user ...) and
+            # raises on fields of the wrong type, e.g. `"authorizations": false`.
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=dict(request.headers)
+            )
             bolt_response = await app.async_dispatch(bolt_request)
         except Exception:
             logger.exception("Bolt failed on a verified request")

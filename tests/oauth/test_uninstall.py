@@ -3,7 +3,7 @@ reinstall within the period brings it back with its history. The other workspace
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.ports import ChannelKey, PostError
 from bot.workspaces import UNINSTALLED_REASON
@@ -161,15 +161,38 @@ async def test_tokens_revoked_for_users_only_keeps_the_workspace(oauth_bot: OAut
     bot = oauth_bot
     await bot.install(T1)
     await bot.event(T1, payloads.tokens_revoked_event(oauth=["U0001"]))
+
+    async def user_install_gone() -> bool:
+        return await bot.count("slack_installations", "team_id = :t", t=T1) == 0
+
+    await settle(user_install_gone, "the installer's user installation to be deleted")
     workspace = await bot.services.tenancy.workspaces.get(platform="slack", team_id=T1)
     assert workspace.installed
     assert await bot.count("slack_bots", "team_id = :t", t=T1) == 1
-    assert await bot.count("slack_installations", "team_id = :t", t=T1) == 0
+    assert await bot.command(T1, "status") is not None  # and it still works
 
 
 async def _breaks(bot: OAuthBot, team: str) -> bool:
     return bool(await bot.breaks(team))
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+async def test_the_daily_job_purges_expired_workspaces(oauth_bot: OAuthBot) -> None:
+    from bot.scheduler import PURGE_EVERY, PURGE_JOB_ID
+
+    bot = oauth_bot
+    await bot.install(T1)
+    await bot.command(T1, "every 45m")
+    await bot.uninstall(T1)
+    scheduler = bot.runtime.scheduler
+    scheduler.start()
+    try:
+        job = scheduler._scheduler.get_job(PURGE_JOB_ID)
+        assert job is not None and job.trigger.interval == PURGE_EVERY
+    finally:
+        await scheduler.stop()
+    await scheduler.purge()  # what the job runs: within the retention period, nothing goes
+    assert await bot.count("channels", "team_id = :t", t=T1) == 1
+    bot.clock.advance(days=30, seconds=1)
+    await scheduler.purge()
+    assert await bot.count("channels", "team_id = :t", t=T1) == 0
+    assert await bot.count("workspaces") == 0
