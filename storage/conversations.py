@@ -178,12 +178,38 @@ class SqlConversationRepository:
             await session.commit()
         return keys
 
+    async def reactivate_team(self, *, platform: str, team_id: str) -> int:
+        """Mark every reference in a workspace active again (the app is back in the team).
+
+        Returns:
+            How many references were reactivated.
+        """
+        in_team = select(ChannelRow.id).where(
+            ChannelRow.platform == platform, ChannelRow.team_id == team_id
+        )
+        statement = (
+            update(ConversationRefRow)
+            .where(
+                ConversationRefRow.channel_pk.in_(in_team),
+                ConversationRefRow.active == false(),
+            )
+            .values(active=True, updated_at=self._db.clock())
+            .returning(ConversationRefRow.channel_pk)
+        )
+        async with self._db.write() as session:
+            count = len((await session.execute(statement)).all())
+            await session.commit()
+        return count
+
     # ---- people -------------------------------------------------------------------------------
 
     async def set_display_name(
         self, *, platform: str, team_id: str, person_id: str, name: str
     ) -> None:
-        """Record the name a person goes by in a workspace (their other choices are kept)."""
+        """Record the name a person goes by in a workspace (their other choices are kept).
+
+        Nothing changes for someone who opted out: the bot keeps no more about them.
+        """
         name = name.strip()[:MAX_NAME_LENGTH]
         if not name:
             return
@@ -200,6 +226,7 @@ class SqlConversationRepository:
             .on_conflict_do_update(
                 index_elements=["platform", "team_id", "person_id"],
                 set_={"display_name": name, "updated_at": now},
+                where=PersonRow.opted_out == false(),
             )
         )
         async with self._db.write() as session:

@@ -113,6 +113,20 @@ def client_timezone(activity: Activity) -> str | None:
     return None
 
 
+def is_for_the_bot(activity: Activity) -> bool:
+    """A message the bot should treat as a command: it has text, or it mentions the bot (a bare
+    `@stretchbot` means a break now). Files, stickers and card submits without text do not."""
+    if (activity.text or "").strip():
+        return True
+    recipient = activity.recipient
+    return any(
+        mention.mentioned is not None
+        and recipient is not None
+        and mention.mentioned.id == recipient.id
+        for mention in activity.get_mentions()
+    )
+
+
 def command_text(activity: Activity) -> str:
     """The command words of a message: mentions of the bot, markup and a leading `stretch`
     (or `/stretch`) removed, so `@stretchbot stretch every 45m` and `@stretchbot every 45m`

@@ -25,6 +25,7 @@ from microsoft_agents.hosting.core import (
     AgentAuthConfiguration,
     ApplicationOptions,
     MemoryStorage,
+    OutboundHostValidator,
     TurnContext,
     TurnState,
 )
@@ -112,7 +113,11 @@ def build_teams(
     connections = MsalConnectionManager(**config)
     auth_config = connections.get_default_connection_configuration()
     auth_config.ANONYMOUS_ALLOWED = anonymous
-    adapter = CloudAdapter(connection_manager=connections)
+    # Activities must come from Microsoft's Bot Connector hosts: their serviceUrl is where our
+    # token-bearing replies and proactive posts go. (The fake connector in tests is local.)
+    adapter = CloudAdapter(
+        connection_manager=connections, host_validator=OutboundHostValidator(enabled=not anonymous)
+    )
     adapter.on_turn_error = _log_turn_error
 
     # Our state lives in our database; the SDK insists on a store for its (unused) turn state.

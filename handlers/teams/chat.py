@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from microsoft_agents.activity import Activity, ResourceResponse
-from microsoft_agents.hosting.core import ChannelServiceAdapter, TurnContext
+from microsoft_agents.hosting.core import ChannelAdapter, TurnContext
 from microsoft_agents.hosting.core.app.proactive import Conversation
 from pydantic import ValidationError
 
@@ -157,7 +157,7 @@ class TeamsChat:
 
     def __init__(
         self,
-        adapter: ChannelServiceAdapter,
+        adapter: ChannelAdapter,
         directory: TeamsDirectory,
         *,
         metrics: Metrics | None = None,

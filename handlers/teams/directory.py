@@ -115,6 +115,12 @@ class TeamsDirectory:
             platform=activities.PLATFORM, team_id=workspace_id
         )
 
+    async def rejoin_workspace(self, workspace_id: str) -> int:
+        """The app is back in a team or chat: its channels' references work again."""
+        return await self.conversations.reactivate_team(
+            platform=activities.PLATFORM, team_id=workspace_id
+        )
+
     async def names(self, workspace_id: str, person_ids: Sequence[str]) -> dict[str, str]:
         return await self.conversations.display_names(
             platform=activities.PLATFORM, team_id=workspace_id, person_ids=person_ids

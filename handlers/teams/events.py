@@ -41,7 +41,9 @@ def register(
         if not await directory.remember(context, channel):
             return  # already here (Teams announces an install more than once)
         logger.info("teams.installed team=%s channel=%s", channel.team_id, channel.channel_id)
-        # Back after a removal: schedules the removal stopped run again.
+        # Back after a removal: the team's other channels can be posted in again, and the
+        # schedules the removal stopped run again.
+        await directory.rejoin_workspace(channel.team_id)
         await services.workspace_installed(platform=activities.PLATFORM, team_id=channel.team_id)
         hello = await chat.send(channel, cards.reply_activity(cards.HELLO, {}))
         if not hello.ok:

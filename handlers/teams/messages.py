@@ -45,6 +45,8 @@ def register(
         person = activities.person_id(sender)
         if channel is None or person is None or activities.is_bot(sender, activity):
             return
+        if not activities.is_for_the_bot(activity):
+            return
         await directory.remember(context, channel)
         ctx = CommandContext(channel=channel, user_id=person)
         text = activities.command_text(activity)

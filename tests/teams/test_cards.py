@@ -17,7 +17,7 @@ from tests.teams.payloads import ADA, DESIGN, GENERAL, TENANT
 SERVICE = "https://smba.trafficmanager.net/emea/"
 
 
-def activity(raw: dict) -> Activity:
+def activity(raw: dict[str, object]) -> Activity:
     return Activity.model_validate(raw)
 
 
@@ -165,3 +165,15 @@ def test_a_long_board_is_cut() -> None:
     texts = [block["text"] for block in card["body"]]
     assert "…and 5 more people who moved." in texts
     assert len(texts) == 1 + 30 + 1 + 1
+
+
+def test_only_text_or_a_mention_is_a_command() -> None:
+    raw = payloads.message("", service_url=SERVICE)
+    raw["text"] = ""  # the SDK already removed the bot's mention: `@stretchbot` alone
+    assert activities.is_for_the_bot(activity(raw))
+    raw = payloads.personal_message("", service_url=SERVICE)
+    raw["attachments"] = [{"contentType": "image/png", "contentUrl": "https://x/y.png"}]
+    assert not activities.is_for_the_bot(activity(raw))  # a picture in the personal chat
+    assert activities.is_for_the_bot(
+        activity(payloads.personal_message("stats", service_url=SERVICE))
+    )

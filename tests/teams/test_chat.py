@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 from microsoft_agents.activity import (
+    Activity,
     ChannelAccount,
+    ChannelId,
     ConversationAccount,
     ConversationReference,
 )
+from microsoft_agents.hosting.core import ClaimsIdentity
 from microsoft_agents.hosting.core.app.proactive import Conversation
 
 from bot.exercises import CATALOG
@@ -54,7 +57,7 @@ class Parts:
 
 def reference_json(channel: str, service_url: str) -> str:
     reference = ConversationReference(
-        channel_id="msteams",
+        channel_id=ChannelId("msteams"),
         service_url=service_url,
         agent=ChannelAccount(id=payloads.BOT_ID, name="stretchbot"),
         conversation=ConversationAccount(
@@ -234,3 +237,21 @@ def test_classify() -> None:
 
 def test_teams_channel_keys_are_platform_teams() -> None:
     assert teams_key() == ChannelKey("teams", payloads.WORKSPACE, GENERAL)
+
+
+async def test_outside_tests_only_microsoft_service_urls_are_accepted(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        bot = build_teams(TEAMS_SETTINGS, engine=engine, metrics=Metrics())
+        assert not bot.auth_config.ANONYMOUS_ALLOWED
+
+        def accepted(service_url: str) -> bool:
+            activity = Activity(type="message", service_url=service_url)
+            # the check the SDK runs on every request before the activity reaches the bot
+            return bot.adapter._validate_service_url(ClaimsIdentity({"aud": "x"}), activity)
+
+        assert accepted("https://smba.trafficmanager.net/emea/")
+        assert not accepted("https://attacker.example/")
+        assert not accepted("http://127.0.0.1:8080/")
+    finally:
+        await engine.dispose()

@@ -16,6 +16,7 @@ import pytest
 from microsoft_agents.activity import (
     Activity,
     ChannelAccount,
+    ChannelId,
     ConversationAccount,
     ConversationReference,
 )
@@ -62,7 +63,7 @@ async def inproc(sqlite_url: str) -> AsyncIterator[InProcess]:
     bot = build_teams(TEAMS_SETTINGS, engine=engine, metrics=Metrics(), anonymous=True)
     adapter = TestAdapter(
         conversation=ConversationReference(
-            channel_id="msteams",
+            channel_id=ChannelId("msteams"),
             service_url=SERVICE_URL,
             user=ChannelAccount(id=ADA.teams_id, name=ADA.name, aad_object_id=ADA.aad),
             agent=ChannelAccount(id=payloads.BOT_ID, name=payloads.BOT_NAME),
@@ -123,8 +124,12 @@ async def test_reactions_log_and_undo_breaks(inproc: InProcess) -> None:
     assert nudge.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
     assert nudge.id
 
-    def react(person: payloads.Person, **kw: tuple[str, ...]) -> dict[str, Any]:
-        return payloads.reaction(nudge.id or "", service_url=SERVICE_URL, person=person, **kw)
+    def react(
+        person: payloads.Person, added: tuple[str, ...] = (), removed: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        return payloads.reaction(
+            nudge.id or "", service_url=SERVICE_URL, person=person, added=added, removed=removed
+        )
 
     await inproc.send(react(ADA, added=("like",)))
     await inproc.send(react(GRACE, added=("heart", "1f44f_clappinghands")))
@@ -146,5 +151,6 @@ async def test_the_leaderboard_is_posted_with_names(inproc: InProcess) -> None:
     sent = await inproc.send(message("leaderboard"))
     [board] = [a for a in sent if a.attachments]
     card = board.attachments[0].content
+    assert isinstance(card, dict)
     assert card["body"][1]["text"] == "1. <at>Grace Hopper</at> 1 break, 1-day streak"
     assert card["msteams"]["entities"][0]["mentioned"] == {"id": GRACE.aad, "name": "Grace Hopper"}

@@ -147,6 +147,19 @@ async def test_stretch_posts_a_nudge_card_now(teams: TeamsDriver) -> None:
     assert nudge.body["summary"].startswith("Movement break: ")
 
 
+async def test_a_bare_mention_posts_a_break_and_a_picture_does_nothing(
+    teams: TeamsDriver,
+) -> None:
+    await teams.install()
+    calls = await teams.say("")
+    assert [c for c in calls if card_of(c.body)]
+    picture = payloads.personal_message("", service_url=teams.service_url)
+    picture["attachments"] = [{"contentType": "image/png", "contentUrl": "https://x/y.png"}]
+    before = len(teams.connector.calls)
+    assert (await teams.send(picture)).status == 202
+    assert len(teams.connector.calls) == before
+
+
 async def test_stats_go_to_the_personal_chat(teams: TeamsDriver) -> None:
     await teams.install()
     calls = await teams.say("stats")
@@ -315,8 +328,15 @@ async def test_uninstall_stops_the_schedule_and_a_reinstall_brings_it_back(
 
     await teams.install()
     assert len([c for c in teams.connector.messages(GENERAL) if "Hi, I'm" in str(c.body)]) == 2
-    state = await teams.services.storage.channels.get(teams_key(GENERAL))
-    assert state is not None and state.enabled
+    for channel in (GENERAL, DESIGN):
+        state = await teams.services.storage.channels.get(teams_key(channel))
+        assert state is not None and state.enabled
+    # both channels get their nudges again, the one the install did not announce too
+    later = MONDAY_0845 + timedelta(minutes=90)
+    teams.clock.set(later)
+    outcomes = await teams.services.run_due_nudges(later)
+    assert sorted(o.decision for o in outcomes) == ["posted", "posted"]
+    assert len(teams.connector.cards(DESIGN)) == 1
 
 
 async def test_bot_removed_from_a_group_chat_stops_that_chat(teams: TeamsDriver) -> None:

@@ -86,6 +86,20 @@ async def test_removing_the_app_covers_the_whole_team(
     assert other is not None and other.active
 
 
+async def test_a_returning_app_reactivates_the_whole_team(
+    refs: SqlConversationRepository,
+) -> None:
+    for key in (GENERAL, DESIGN, OTHER_TEAM):
+        await refs.remember(channel=key, service_url="u", reference="r")
+    await refs.deactivate_team(platform="teams", team_id=TEAM)
+    await refs.deactivate(OTHER_TEAM)
+    assert await refs.reactivate_team(platform="teams", team_id=TEAM) == 2
+    assert await refs.reactivate_team(platform="teams", team_id=TEAM) == 0
+    design, other = await refs.find(DESIGN), await refs.find(OTHER_TEAM)
+    assert design is not None and design.active
+    assert other is not None and not other.active
+
+
 async def test_platforms_do_not_share_references(refs: SqlConversationRepository) -> None:
     await refs.remember(channel=GENERAL, service_url="u", reference="teams")
     assert await refs.find(SLACK_TWIN) is None
@@ -94,7 +108,7 @@ async def test_platforms_do_not_share_references(refs: SqlConversationRepository
 # ---- people --------------------------------------------------------------------------------
 
 
-async def test_display_names_keep_other_choices(
+async def test_display_names_keep_other_choices_and_skip_opted_out_people(
     refs: SqlConversationRepository, db_engine: AsyncEngine
 ) -> None:
     async with db_engine.begin() as conn:
@@ -110,7 +124,7 @@ async def test_display_names_keep_other_choices(
     names = await refs.display_names(
         platform="teams", team_id=TEAM, person_ids=["aad-1", "aad-2", "aad-3", "aad-4", "aad-1"]
     )
-    assert names == {"aad-1": "Ada", "aad-2": "Grace"}
+    assert names == {"aad-2": "Grace"}  # aad-1 opted out: no name stored
     async with db_engine.connect() as conn:
         opted_out = await conn.scalar(
             select(PersonRow.opted_out).where(PersonRow.person_id == "aad-1")
