@@ -1103,9 +1103,9 @@ def _post_problem(result: PostResult) -> str:
         case PostError.CHANNEL_GONE:
             return "I can't post here: this channel is archived or I can't see it."
         case PostError.AUTH:
-            return "My Slack token isn't valid any more; ask an admin to reinstall the app."
+            return "My access to this workspace isn't valid any more; ask an admin to reinstall the app."
         case PostError.RATE_LIMITED:
-            return "Slack is rate-limiting me right now; try again in a minute."
+            return "The chat service is rate-limiting me right now; try again in a minute."
         case _:
             return "I couldn't post here just now; please try again in a moment."
 

@@ -77,7 +77,7 @@ def clean_environ() -> dict[str, str]:
     return {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith("SLACK_") and name not in SETTING_NAMES
+        if not name.startswith(("SLACK_", "CONNECTIONS__")) and name not in SETTING_NAMES
     }
 
 
