@@ -93,6 +93,15 @@ async def test_forget_me_deletes_only_my_breaks_and_says_how_many(bot: BotDriver
         await bot.react(user="U0002", ts=ts)
     await breaks_become(bot, {"U0001": 2, "U0002": 2})
 
+    async def all_marks_in() -> bool:  # events are processed after the ack, in any order
+        async with bot.runtime.engine.connect() as conn:
+            count = await conn.exec_driver_sql(
+                "SELECT count(*) FROM break_marks WHERE person_id = 'U0001'"
+            )
+            return bool(count.scalar_one() == 4)
+
+    await eventually(all_marks_in, what="both of U0001's marks on both nudges")
+
     reply = await bot.command("forget-me")
     assert reply is not None and "deleted your 2 breaks" in reply["text"]
     assert await bot.breaks() == {"U0002": 2}
