@@ -82,6 +82,7 @@ class Runtime:
     runner: web.AppRunner
     socket: AsyncSocketModeHandler | None = None
     lock: IO[bytes] | None = None  # the SQLite single-process lock, held while running
+    http: aiohttp.ClientSession | None = None  # the Slack client's connection pool
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -106,6 +107,8 @@ class Runtime:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
         await self.engine.dispose()
+        if self.http is not None:
+            await self.http.close()
         _unlock(self.lock)
         logger.info("stretchbot stopped")
 
@@ -155,6 +158,30 @@ async def start(
 ) -> Runtime:
     """Bring the bot up: schema, services, web server, Slack connection, scheduler.
 
+    See `_start`; this owns the Slack client's HTTP session and closes it if start-up fails.
+    """
+    http = aiohttp.ClientSession()
+    try:
+        runtime = await _start(
+            settings, http, clock=clock, scheduler_on=scheduler_on, teams_anonymous=teams_anonymous
+        )
+    except BaseException:
+        await http.close()
+        raise
+    runtime.http = http
+    return runtime
+
+
+async def _start(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    *,
+    clock: Clock | None,
+    scheduler_on: bool,
+    teams_anonymous: bool,
+) -> Runtime:
+    """Bring the bot up: schema, services, web server, Slack connection, scheduler.
+
     Tests pass `clock` (and may leave the scheduler off to call the due-slot functions directly),
     and `teams_anonymous` for the Agents SDK's anonymous mode (no Entra tokens with a fake Bot
     Connector); it is not a setting, so a deployment cannot turn it on.
@@ -164,6 +191,7 @@ async def start(
         settings.SLACK_BOT_TOKEN,
         base_url=settings.SLACK_API_URL,
         on_429=lambda method: metrics.rate_limited.labels("slack", method).inc(),
+        session=http,
     )
     try:
         auth = None if settings.oauth_mode else await client.auth_test()  # OAuth: per workspace

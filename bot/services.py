@@ -12,7 +12,7 @@ import logging
 import math
 import random
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +44,8 @@ BOARD_GRACE = timedelta(hours=3)  # a weekly board late by more than this is ski
 STREAK_LOOKBACK = timedelta(days=400)
 STATUS_SLOTS = 5
 DUE_BATCH = 500
+BREAK_WRITERS = 8  # reaction/Done writes at once; the rest wait in memory, not on the pool
+BREAK_RETRY_PAUSES = (0.2, 1.0, 3.0, 0.0)  # pause after each failed try; the last try raises
 
 HEALTH_NOTE = (
     "Move gently and within what feels comfortable. If you feel pain, tingling, numbness or "
@@ -167,6 +169,7 @@ class StretchService:
         self.retention = retention
         self.rate_limit = CommandRateLimit(commands_per_minute)
         self._stopping = False
+        self._break_slots = asyncio.Semaphore(BREAK_WRITERS)
         self._passes = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -530,7 +533,33 @@ class StretchService:
         """Count a break for a mark (reaction or Done press) on a nudge.
 
         None if it is not a nudge, or the person opted out (then nothing is stored).
+        The event was acked before this runs, so Slack will not redeliver it: a burst is
+        queued here (not on the connection pool, whose waits time out) and a failed write is
+        retried; both are safe because marks are idempotent.
         """
+        return await self._break_work(
+            lambda: self._log_break(
+                channel=channel, message_id=message_id, person_id=person_id, mark=mark
+            )
+        )
+
+    async def _break_work(
+        self, work: Callable[[], Awaitable[BreakChange | None]]
+    ) -> BreakChange | None:
+        async with self._break_slots:
+            for attempt, pause in enumerate(BREAK_RETRY_PAUSES):
+                try:
+                    return await work()
+                except Exception:
+                    if attempt == len(BREAK_RETRY_PAUSES) - 1:
+                        raise
+                    logger.warning("break write failed; retrying in %.1fs", pause, exc_info=True)
+                    await asyncio.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _log_break(
+        self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
+    ) -> BreakChange | None:
         if await self.is_opted_out(channel, person_id):
             return None
         nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
@@ -548,6 +577,15 @@ class StretchService:
         self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
     ) -> BreakChange | None:
         """Take back a mark; the break goes when its last mark goes. None if not a nudge."""
+        return await self._break_work(
+            lambda: self._undo_break(
+                channel=channel, message_id=message_id, person_id=person_id, mark=mark
+            )
+        )
+
+    async def _undo_break(
+        self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
+    ) -> BreakChange | None:
         nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
         if nudge is None:
             return None

@@ -8,6 +8,7 @@ locks, so no method needs a retry loop.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time, timedelta
@@ -158,6 +159,11 @@ class _Database:
         self._writes = async_sessionmaker(
             engine, expire_on_commit=False, execution_options={SQLITE_BEGIN: "IMMEDIATE"}
         )
+        # SQLite has one writer at a time and a bot process is alone on its file (bot.app locks
+        # it), so queue writers here instead of on the file lock: pooled connections waiting on
+        # BEGIN IMMEDIATE gave up after busy_timeout under a big fan-out ("database is locked"),
+        # which could leave a posted nudge without its message id.
+        self._write_turn: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -169,7 +175,11 @@ class _Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session for one write transaction. Call `commit()` to keep the work: leaving
         without committing (early return or exception) rolls it back."""
-        async with self._writes() as session:
+        if self._write_turn is None:
+            async with self._writes() as session:
+                yield session
+            return
+        async with self._write_turn, self._writes() as session:
             await session.connection()  # BEGIN now, so SQLite takes the write lock up front
             yield session
 

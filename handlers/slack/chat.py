@@ -70,16 +70,19 @@ def make_client(
     max_retries: int = 3,
     on_429: Callable[[str], None] | None = None,
     team_id: str | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> AsyncWebClient:
     """An AsyncWebClient that retries 429 (honouring Retry-After), connection errors and 5xx.
 
     `team_id` goes with every call: an Enterprise Grid org-wide token needs it to know which
-    workspace a method acts on (workspace tokens ignore it).
+    workspace a method acts on (workspace tokens ignore it). A shared `session` keeps
+    connections open between calls (without one, slack_sdk opens a connection per call).
     """
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         team_id=team_id,
+        session=session,
         timeout=30,
         retry_handlers=[
             CountingRateLimitRetryHandler(
