@@ -42,7 +42,7 @@ def _stats(slack: FakeSlack) -> JsonDict:
 
 async def _serve(team_id: str) -> None:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)  # add_channels: 10,000 ids
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     async with FakeSlack(team_id=team_id) as slack:
         print(json.dumps({"port": slack.port}), flush=True)
