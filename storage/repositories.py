@@ -14,9 +14,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.ports import (
     BoardRepository,
@@ -262,32 +263,29 @@ class SqlChannelRepository:
         self, *, now: datetime, limit: int, platforms: Sequence[str] | None = None
     ) -> list[ChannelState]:
         """Enabled channels whose `next_slot_at <= now`, oldest first (only `platforms` if given)."""
-        _require_aware(now=now)
-        query = (
-            select(ChannelRow)
-            # Spelled to match the partial index ix_channels_due_nudge (see storage.models).
-            .where(ChannelRow.enabled, ChannelRow.next_slot_at <= now)
-            # No tie-breaker column: ordering by the indexed column alone lets the index serve
-            # ORDER BY + LIMIT without a sort (Postgres cannot use a hidden rowid like SQLite).
-            .order_by(ChannelRow.next_slot_at)
-            .limit(limit)
-        )
-        if platforms is not None:
-            query = query.where(ChannelRow.platform.in_(platforms))
-        async with self._db.read() as session:
-            return [_state_from_row(row) for row in await session.scalars(query)]
+        # Spelled to match the partial index ix_channels_due_nudge (see storage.models).
+        condition = and_(ChannelRow.enabled, ChannelRow.next_slot_at <= now)
+        return await self._due(ChannelRow.next_slot_at, condition, now, limit, platforms)
 
     async def due_for_board(
         self, *, now: datetime, limit: int, platforms: Sequence[str] | None = None
     ) -> list[ChannelState]:
         """Channels whose `next_board_at <= now`, oldest first (only `platforms` if given)."""
+        condition = ChannelRow.next_board_at <= now
+        return await self._due(ChannelRow.next_board_at, condition, now, limit, platforms)
+
+    async def _due(
+        self,
+        cursor: InstrumentedAttribute[datetime | None],
+        condition: ColumnElement[bool],
+        now: datetime,
+        limit: int,
+        platforms: Sequence[str] | None,
+    ) -> list[ChannelState]:
         _require_aware(now=now)
-        query = (
-            select(ChannelRow)
-            .where(ChannelRow.next_board_at <= now)
-            .order_by(ChannelRow.next_board_at)
-            .limit(limit)
-        )
+        # No tie-breaker column: ordering by the indexed column alone lets the index serve
+        # ORDER BY + LIMIT without a sort (Postgres cannot use a hidden rowid like SQLite).
+        query = select(ChannelRow).where(condition).order_by(cursor).limit(limit)
         if platforms is not None:
             query = query.where(ChannelRow.platform.in_(platforms))
         async with self._db.read() as session:
