@@ -14,9 +14,19 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.ports import (
@@ -33,11 +43,40 @@ from bot.ports import (
 )
 from bot.schedules import ScheduleSpec
 from storage.db import SQLITE_BEGIN
-from storage.models import BoardPostRow, BreakMarkRow, BreakRow, ChannelRow, NudgeRow
+from storage.models import (
+    BoardPostRow,
+    BreakMarkRow,
+    BreakRow,
+    ChannelRow,
+    NudgeRow,
+    UTCDateTime,
+)
 
 Clock = Callable[[], datetime]
 
 _PICKABLE_STATUSES = (NudgeStatus.CLAIMED.value, NudgeStatus.POSTED.value)
+
+# Leaderboards ask for the same GROUP BY with new values many times: build the statement once
+# (bound parameters, open period ends as far-off instants) so each call skips SQLAlchemy's
+# statement construction and cache-key work, which cost more than the query itself.
+_NEVER_BEFORE = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER_AFTER = datetime(9999, 1, 1, tzinfo=UTC)
+_COUNTS_BY_PERSON = (
+    select(BreakRow.person_id, func.count())
+    .where(
+        BreakRow.channel_pk
+        == select(ChannelRow.id)
+        .where(
+            ChannelRow.platform == bindparam("platform"),
+            ChannelRow.team_id == bindparam("team_id"),
+            ChannelRow.channel_id == bindparam("channel_id"),
+        )
+        .scalar_subquery(),
+        BreakRow.logged_at >= bindparam("since", type_=UTCDateTime()),
+        BreakRow.logged_at < bindparam("until", type_=UTCDateTime()),
+    )
+    .group_by(BreakRow.person_id)
+)
 
 
 def _utc_now() -> datetime:
@@ -154,6 +193,7 @@ class _Database:
         if self.dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database dialect {self.dialect!r}")
         self.clock = clock
+        self.engine = engine
         self._reads = async_sessionmaker(engine, expire_on_commit=False)
         # On SQLite, writers take the write lock at BEGIN (see storage.db.SQLITE_BEGIN);
         # Postgres ignores the option.
@@ -165,6 +205,12 @@ class _Database:
         # BEGIN IMMEDIATE gave up after busy_timeout under a big fan-out ("database is locked"),
         # which could leave a posted nudge without its message id.
         self._write_turn: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection for hot read-only queries (no ORM session around them)."""
+        async with self.engine.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -585,17 +631,16 @@ class SqlBreakRepository:
     ) -> dict[str, int]:
         """Breaks per person in the channel with `since <= logged_at < until` (None: unbounded)."""
         _require_aware(since=since, until=until)
-        query = (
-            select(BreakRow.person_id, func.count())
-            .where(BreakRow.channel_pk == _channel_pk(channel).scalar_subquery())
-            .group_by(BreakRow.person_id)
-        )
-        if since is not None:
-            query = query.where(BreakRow.logged_at >= since)
-        if until is not None:
-            query = query.where(BreakRow.logged_at < until)
-        async with self._db.read() as session:
-            return {person: int(count) for person, count in await session.execute(query)}
+        params = {
+            "platform": channel.platform,
+            "team_id": channel.team_id,
+            "channel_id": channel.channel_id,
+            "since": since or _NEVER_BEFORE,
+            "until": until or _NEVER_AFTER,
+        }
+        async with self._db.connect() as conn:
+            rows = await conn.execute(_COUNTS_BY_PERSON, params)
+            return {person: int(count) for person, count in rows}
 
     async def break_times(
         self, *, channel: ChannelKey, since: datetime, person_ids: list[str] | None = None
