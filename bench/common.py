@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
@@ -254,3 +255,15 @@ def install_error_tally() -> ErrorTally:
             root.removeHandler(handler)
     root.addHandler(tally)
     return tally
+
+
+def add_backend_args(parser: argparse.ArgumentParser) -> None:
+    """The database flags every storage benchmark takes: --postgres, --skip-sqlite, --skip-postgres."""
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=None,
+        help="Postgres server for a throwaway database (default: $TEST_POSTGRES_URL)",
+    )
+    parser.add_argument("--skip-sqlite", action="store_true", help="Postgres only")
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")

@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
 from bench.common import (
+    add_backend_args,
     backend_label,
     database,
     goal,
@@ -329,14 +330,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--per-channel-limit", type=float, default=1.0, help="fake posts/s per channel (1.0)"
     )
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=None,
-        help="Postgres server to make a throwaway database on (default: $TEST_POSTGRES_URL)",
-    )
-    parser.add_argument("--skip-sqlite", action="store_true", help="Postgres only")
-    parser.add_argument("--skip-postgres", action="store_true", help="ignore $TEST_POSTGRES_URL")
+    add_backend_args(parser)
     return parser.parse_args(argv)
 
 

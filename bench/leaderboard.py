@@ -37,6 +37,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import (
+    add_backend_args,
     backend_label,
     database,
     goal,
@@ -404,14 +405,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--board-runs", type=int, default=20, help="build_board runs (20)")
     parser.add_argument("--seed", type=int, default=1, help="channel sample seed")
     parser.add_argument("--explain", action="store_true", help="print both query plans")
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=None,
-        help="Postgres server for a throwaway database (default: $TEST_POSTGRES_URL)",
-    )
-    parser.add_argument("--skip-sqlite", action="store_true", help="Postgres only")
-    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    add_backend_args(parser)
     return parser.parse_args(argv)
 
 

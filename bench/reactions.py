@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import (
+    add_backend_args,
     backend_label,
     bulk_insert,
     database,
@@ -279,14 +280,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--wait", type=float, default=180.0, help="max seconds for all breaks to commit"
     )
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=None,
-        help="Postgres server for a throwaway database (default: $TEST_POSTGRES_URL)",
-    )
-    parser.add_argument("--skip-sqlite", action="store_true", help="Postgres only")
-    parser.add_argument("--skip-postgres", action="store_true", help="ignore $TEST_POSTGRES_URL")
+    add_backend_args(parser)
     return parser.parse_args(argv)
 
 
