@@ -3,34 +3,44 @@
 N (default 2,000) Slack-signed `/stretch status` requests, `--concurrency` (32) in flight, over
 real HTTP (one keep-alive aiohttp client) to:
 
-- the real bot, started in-process with `bot.app.start` (SQLite, scheduler off) against the fake
-  Slack in its own process; the channel has a schedule, so `status` reads it and computes the
-  next slots, then posts the answer to the request's response_url (on the fake);
+- the real bot, started in-process with `bot.app.start` (scheduler off; SQLite, and Postgres
+  with `--postgres URL` or $TEST_POSTGRES_URL) against the fake Slack in its own process; the channel has a schedule, so `status` reads it and computes the
+  next slots, then answers in the ack body (or, when that takes too long, acks and posts the
+  answer to the request's response_url on the fake);
 - a bare Bolt AsyncApp (same signing secret, authorize and process_before_response settings)
   served by Bolt's aiohttp adapter, whose `/stretch` listener only acks.
 
-Figures: p50/p99 of the HTTP ack latency for both; ratios bot/bare. All N response_url posts
-must reach the fake (waited for, bounded). Goal: p50 ratio <= 1.5 and bot p99 < 3 s.
+Figures: p50/p99 of the HTTP ack latency for both, per database (each run has its own bare
+rounds); ratios bot/bare. All N answers must arrive,
+in the ack body or as a response_url post on the fake (waited for, bounded). Goal: p50 ratio
+<= 1.5 and bot p99 < 3 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as wall
 from typing import Any
 
+import aiohttp
+
 from bench.common import (
+    ErrorTally,
+    add_backend_args,
+    database,
     goal,
     header,
     install_error_tally,
     percentile,
+    postgres_server_url,
     process_cpu_seconds,
-    sqlite_database,
     table,
 )
 from bench.fake_proc import FakeSlackProcess
@@ -92,104 +102,168 @@ def row(label: str, result: LoadResult, cpu: float) -> list[Any]:
     ]
 
 
+@dataclass
+class Measured:
+    """One backend's run: the bare baseline and the bot, same rounds."""
+
+    bare: LoadResult = field(default_factory=LoadResult)
+    bot: LoadResult = field(default_factory=LoadResult)
+    bare_cpu: float = 0.0
+    bot_cpu: float = 0.0  # while the requests were in flight
+    all_cpu: float = 0.0  # until the last answer arrived
+    fake_cpu: float = 0.0
+    waited: float = 0.0
+    arrived: int = 0
+    in_acks: int = 0
+    sample: str = ""
+    errors: str = ""  # logged warnings and errors after the warm-up
+
+
+async def measure(
+    args: argparse.Namespace,
+    slack: FakeSlackProcess,
+    http: aiohttp.ClientSession,
+    bare: BareServer,
+    db_url: str,
+    tally: ErrorTally,
+) -> Measured:
+    """Start the bot on `db_url`, then alternate bare and bot rounds of `/stretch status`."""
+    out = Measured()
+    sizes = [len(part) for part in _split(list(range(args.requests)), args.rounds)]
+    runtime = await start(bot_settings(slack.api_url, db_url), scheduler_on=False)
+    try:
+        await runtime.services.storage.channels.save(
+            ChannelState(
+                key=ChannelKey("slack", TEAM, CHANNEL),
+                spec=SPEC,
+                enabled=True,
+                next_slot_at=next_slot_after(SPEC, datetime.now(UTC)),
+            )
+        )
+        url = f"http://127.0.0.1:{runtime.port}/slack/events"
+        await fire(http, bare.url, status_bodies(slack, args.warmup, "wb"), concurrency=4)
+        warm = status_bodies(slack, args.warmup, "wr")
+        warm_acks: list[str] = []
+        await fire(http, url, warm, concurrency=4, answers=warm_acks)
+        late = len(warm) - len(_ack_texts(warm_acks))
+        await wait_until(lambda: _responses_at_least(slack, late), within=args.wait)
+        tally.reset()
+        # Rounds alternate bare and bot so drift on a noisy machine hits both alike; each bot
+        # round ends only when all its answers arrived (in the acks, or the rest as
+        # response_url posts), so no bot work spills into the next bare round.
+        for number, size in enumerate(sizes):
+            await slack.reset()
+            bodies = status_bodies(slack, size, f"b{number}-")
+            cpu = time.process_time()
+            out.bare.add(await fire(http, bare.url, bodies, concurrency=args.concurrency))
+            out.bare_cpu += time.process_time() - cpu
+
+            bodies = status_bodies(slack, size, f"r{number}-")
+            fake_started = process_cpu_seconds(slack.pid)
+            cpu = time.process_time()
+            acks: list[str] = []
+            result = await fire(http, url, bodies, concurrency=args.concurrency, answers=acks)
+            out.bot_cpu += time.process_time() - cpu
+            texts = _ack_texts(acks)
+            out.in_acks += len(texts)
+            late = size - len(texts)
+            stats, round_wait = await wait_until(
+                lambda late=late: _responses_at_least(slack, late), within=args.wait
+            )
+            stats = stats or await slack.stats()
+            out.all_cpu += time.process_time() - cpu
+            out.fake_cpu += process_cpu_seconds(slack.pid) - fake_started
+            out.bot.add(result)
+            out.waited = max(out.waited, result.seconds + round_wait)
+            out.arrived += len(texts) + sum(
+                1 for name in stats["response_names"] if name.startswith(f"r{number}-")
+            )
+            out.sample = (
+                (texts[0] if texts else "")
+                or (stats.get("response_sample") or {}).get("text", "")
+                or out.sample
+            )
+    finally:
+        await runtime.stop()
+    return out
+
+
 async def run(args: argparse.Namespace) -> int:
     tally = install_error_tally()
+    server = postgres_server_url(args.postgres)
+    backends = [] if args.skip_sqlite else ["sqlite"]
+    if server and not args.skip_postgres:
+        backends.append("postgres")
     header(
         "commands: signed `/stretch status` over HTTP, real bot vs bare-ack Bolt",
         requests=args.requests,
         concurrency=args.concurrency,
         rounds=args.rounds,
         warmup=args.warmup,
-        database="sqlite",
+        backends="+".join(backends) or "none",
     )
-    failures: list[str] = []
-    bare_result, bot_result = LoadResult(), LoadResult()
-    bare_cpu = bot_cpu = all_cpu = fake_cpu = waited = 0.0
-    arrived = 0
-    sample = ""
-    sizes = [len(part) for part in _split(list(range(args.requests)), args.rounds)]
+    runs: dict[str, Measured] = {}
     async with (
         FakeSlackProcess(team_id=TEAM) as slack,
-        sqlite_database() as db_url,
         client_session(args.concurrency) as http,
         BareServer() as bare,
     ):
         await slack.add_channels([CHANNEL], member=True)
-        runtime = await start(bot_settings(slack.api_url, db_url), scheduler_on=False)
-        try:
-            await runtime.services.storage.channels.save(
-                ChannelState(
-                    key=ChannelKey("slack", TEAM, CHANNEL),
-                    spec=SPEC,
-                    enabled=True,
-                    next_slot_at=next_slot_after(SPEC, datetime.now(UTC)),
-                )
-            )
-            url = f"http://127.0.0.1:{runtime.port}/slack/events"
-            await fire(http, bare.url, status_bodies(slack, args.warmup, "wb"), concurrency=4)
-            warm = status_bodies(slack, args.warmup, "wr")
-            await fire(http, url, warm, concurrency=4)
-            await wait_until(lambda: _responses_at_least(slack, len(warm)), within=args.wait)
-            tally.reset()
-            # Rounds alternate bare and bot so drift on a noisy machine hits both alike; each
-            # bot round ends only when all its response_url posts arrived, so no bot work
-            # spills into the next bare round.
-            for number, size in enumerate(sizes):
-                await slack.reset()
-                bodies = status_bodies(slack, size, f"b{number}-")
-                cpu = time.process_time()
-                bare_result.add(await fire(http, bare.url, bodies, concurrency=args.concurrency))
-                bare_cpu += time.process_time() - cpu
+        for backend in backends:
+            async with database(backend, server) as db_url:
+                runs[backend] = await measure(args, slack, http, bare, db_url, tally)
+            runs[backend].errors = tally.summary()
 
-                bodies = status_bodies(slack, size, f"r{number}-")
-                fake_started = process_cpu_seconds(slack.pid)
-                cpu = time.process_time()
-                result = await fire(http, url, bodies, concurrency=args.concurrency)
-                bot_cpu += time.process_time() - cpu
-                stats, round_wait = await wait_until(
-                    lambda size=size: _responses_at_least(slack, size), within=args.wait
-                )
-                stats = stats or await slack.stats()
-                all_cpu += time.process_time() - cpu
-                fake_cpu += process_cpu_seconds(slack.pid) - fake_started
-                bot_result.add(result)
-                waited = max(waited, result.seconds + round_wait)
-                arrived += sum(
-                    1 for name in stats["response_names"] if name.startswith(f"r{number}-")
-                )
-                sample = (stats.get("response_sample") or {}).get("text", "") or sample
-        finally:
-            await runtime.stop()
-
-    table(
-        [row("bare Bolt ack", bare_result, bare_cpu), row("stretchbot", bot_result, bot_cpu)],
-        ["server", "200s", "failed", "acks/s", "p50 ms", "p99 ms", "max ms", "cpu s"],
-    )
-    print(
-        f"response_url posts: {arrived}/{args.requests} arrived "
-        f"({'all' if arrived == args.requests else 'MISSING SOME'}); slowest round done "
-        f"{waited:.2f}s after its first request; bot process CPU incl. post-ack work "
-        f"{all_cpu:.2f}s ({all_cpu / max(1, args.requests) * 1000:.2f} ms/command, bare "
-        f"{bare_cpu / max(1, args.requests) * 1000:.2f} ms/ack), fake Slack {fake_cpu:.2f}s"
-    )
-    print(f"   sample answer: {sample.splitlines()[0] if sample else '(none)'}")
-    print(f"   logged warnings/errors: {tally.summary()}")
-    if bot_result.ok != args.requests:
-        failures.append(f"{args.requests - bot_result.ok} requests not acked with 200")
-    if arrived != args.requests:
-        failures.append(f"{args.requests - arrived} response_url posts never arrived")
-    bare_p50 = percentile(bare_result.latencies, 0.5)
-    bot_p50 = percentile(bot_result.latencies, 0.5)
-    bare_p99 = percentile(bare_result.latencies, 0.99)
-    bot_p99 = percentile(bot_result.latencies, 0.99)
-    p50_ratio = bot_p50 / bare_p50 if bare_p50 else float("inf")
-    p99_ratio = bot_p99 / bare_p99 if bare_p99 else float("inf")
-    print(f"ratio p50 bot/bare {p50_ratio:.3f}; ratio p99 bot/bare {p99_ratio:.3f}")
-    goal("p50 ratio (bot/bare)", p50_ratio, "<=", GOAL_P50_RATIO)
-    goal("p99 seconds (bot)", bot_p99, "<", GOAL_P99_SECONDS)
+    rows = []
+    for backend, m in runs.items():
+        rows += [
+            row(f"bare Bolt ack ({backend} run)", m.bare, m.bare_cpu),
+            row(f"stretchbot {backend}", m.bot, m.bot_cpu),
+        ]
+    table(rows, ["server", "200s", "failed", "acks/s", "p50 ms", "p99 ms", "max ms", "cpu s"])
+    failures: list[str] = []
+    for backend, m in runs.items():
+        n = args.requests
+        print(
+            f"{backend}: answers {m.arrived}/{n} arrived "
+            f"({'all' if m.arrived == n else 'MISSING SOME'}; {m.in_acks} in the ack body, "
+            f"{m.arrived - m.in_acks} as response_url posts); slowest round done "
+            f"{m.waited:.2f}s after its first request; bot process CPU incl. post-ack work "
+            f"{m.all_cpu:.2f}s ({m.all_cpu / max(1, n) * 1000:.2f} ms/command, bare "
+            f"{m.bare_cpu / max(1, n) * 1000:.2f} ms/ack), fake Slack {m.fake_cpu:.2f}s"
+        )
+        print(f"   sample answer: {m.sample.splitlines()[0] if m.sample else '(none)'}")
+        print(f"   logged warnings/errors: {m.errors}")
+        if m.bot.ok != n:
+            failures.append(f"{backend}: {n - m.bot.ok} requests not acked with 200")
+        if m.arrived != n:
+            failures.append(f"{backend}: {n - m.arrived} answers never arrived")
+    for backend, m in runs.items():
+        bare_p50 = percentile(m.bare.latencies, 0.5)
+        bot_p50 = percentile(m.bot.latencies, 0.5)
+        bare_p99 = percentile(m.bare.latencies, 0.99)
+        bot_p99 = percentile(m.bot.latencies, 0.99)
+        p50_ratio = bot_p50 / bare_p50 if bare_p50 else float("inf")
+        p99_ratio = bot_p99 / bare_p99 if bare_p99 else float("inf")
+        print(f"ratio {backend}: p50 bot/bare {p50_ratio:.3f}; p99 bot/bare {p99_ratio:.3f}")
+        goal(f"p50 ratio ({backend}, bot/bare)", p50_ratio, "<=", GOAL_P50_RATIO)
+        goal(f"p99 seconds ({backend}, bot)", bot_p99, "<", GOAL_P99_SECONDS)
     for failure in failures:
         print(f"CORRECTNESS FAILURE: {failure}")
     return 1 if failures else 0
+
+
+def _ack_texts(bodies: list[str]) -> list[str]:
+    """The answer texts in ack bodies (a bare ack has an empty body)."""
+    texts = []
+    for body in bodies:
+        try:
+            text = json.loads(body).get("text")
+        except (ValueError, AttributeError):
+            continue
+        if text:
+            texts.append(str(text))
+    return texts
 
 
 async def _responses_at_least(slack: FakeSlackProcess, count: int) -> dict[str, Any] | None:
@@ -215,6 +289,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--wait", type=float, default=120.0, help="max seconds to wait for response_url posts"
     )
+    add_backend_args(parser)
     return parser.parse_args(argv)
 
 

@@ -117,7 +117,9 @@ async def bot_fanout(
         seed_started = time.perf_counter()
         await seed_channels(engine, keys, SPEC, next_slot_at=SLOT)
         seed_seconds = time.perf_counter() - seed_started
-        client = make_client(TOKEN, base_url=slack.api_url)
+        # One shared session, as `stretchbot run` gives its client (bot.app.start).
+        http = aiohttp.ClientSession()
+        client = make_client(TOKEN, base_url=slack.api_url, session=http)
         chat = SlackChat.single_workspace(client, per_workspace=per_workspace)
         started = time.perf_counter()
 
@@ -149,6 +151,7 @@ async def bot_fanout(
                     )
                 )
             }
+        await http.close()
         return {
             "nudges": nudge_states,
             "elapsed": elapsed,

@@ -49,8 +49,12 @@ async def fire(
     *,
     concurrency: int,
     secret: str = SECRET,
+    answers: list[str] | None = None,
 ) -> LoadResult:
-    """POST every body (signed now, as Slack would) with `concurrency` requests in flight."""
+    """POST every body (signed now, as Slack would) with `concurrency` requests in flight.
+
+    `answers`, when given, collects the non-empty bodies of the 200 answers (a slash command
+    answered in its ack)."""
     result = LoadResult()
     queue = list(reversed(bodies))
 
@@ -61,8 +65,10 @@ async def fire(
             started = time.perf_counter()
             try:
                 async with http.post(url, data=body.encode(), headers=headers) as response:
-                    await response.read()
+                    answer = await response.read()
                     result.statuses[response.status] += 1
+                    if answers is not None and answer and response.status == 200:
+                        answers.append(answer.decode())
             except (aiohttp.ClientError, TimeoutError) as exc:
                 result.errors[type(exc).__name__] += 1
                 continue

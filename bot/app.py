@@ -106,6 +106,9 @@ class Runtime:
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
+        # No more events come in; write the ✅ marks of the ones already acked.
+        if not await self.services.flush_breaks(grace_seconds=5.0):
+            logger.warning("breaks were still being written after 5s at shutdown")
         await self.engine.dispose()
         if self.http is not None:
             await self.http.close()
@@ -264,6 +267,7 @@ async def _start(
         socket_mode=settings.socket_mode,
         oauth_flow=oauth_flow,
         tokens=tokens,
+        session=http,
     )
 
     web_app = web.Application()

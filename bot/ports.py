@@ -42,6 +42,9 @@ class ChannelState:
     next_slot_at: datetime | None = None  # next scheduled nudge (UTC); None when off
     next_board_at: datetime | None = None  # next weekly leaderboard (UTC); None when off
     updated_by: str | None = None
+    # Keys of the latest picks, most recent first; None: not known (read the latest nudges).
+    # Written by the storage with each claim, never by `save`.
+    recent_exercises: tuple[str, ...] | None = None
 
     def tz(self, default: str = "UTC") -> str:
         return self.spec.tz if self.spec else default
@@ -66,11 +69,58 @@ class Nudge:
 
 
 @dataclass(frozen=True)
+class SlotMove:
+    """Move a channel's `next_slot_at` on from `expected_slot_at` to `next_slot_at`.
+
+    With `exercise_key`, the move claims `slot_at` for a nudge of that exercise and stores
+    `recent_exercises` (the picks including this one) on the channel; without, the slot is
+    skipped (stale or paused) and nothing is posted.
+    """
+
+    channel: ChannelKey
+    expected_slot_at: datetime
+    next_slot_at: datetime | None
+    slot_at: datetime | None = None
+    exercise_key: str | None = None
+    recent_exercises: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PostedNudge:
+    """A nudge that went out: the platform's message id (for reactions) and when."""
+
+    nudge_id: int
+    message_id: str
+    posted_at: datetime
+
+
+@dataclass(frozen=True)
 class BreakChange:
     """Result of adding or removing a mark (reaction or button press) on a nudge."""
 
     changed: bool  # a break was created / deleted by this call
     breaks_on_nudge: int  # breaks on that nudge after the change
+
+
+@dataclass(frozen=True, slots=True)
+class MarkChange:
+    """A mark (reaction or button press) put on or taken off a message, found by its id."""
+
+    channel: ChannelKey
+    message_id: str  # Slack ts / Teams activity id of the nudge
+    person_id: str
+    mark: str  # `reaction:white_check_mark`, `button`
+    added: bool  # True: put on; False: taken off
+    at: datetime  # when it happened; a break made by this mark is logged at this time
+
+
+@dataclass(frozen=True, slots=True)
+class MarkOutcome:
+    """What one `MarkChange` did."""
+
+    nudge_id: int | None  # None: nothing stored (not a nudge's message, or opted out)
+    change: BreakChange  # as `add_mark` / `remove_mark` return it
+    opted_out: bool = False  # an added mark ignored because its person opted out
 
 
 # ---- repositories ---------------------------------------------------------------------------
@@ -108,29 +158,28 @@ class ChannelRepository(Protocol):
 
 
 class NudgeRepository(Protocol):
-    async def claim_slot(
-        self,
-        *,
-        channel: ChannelKey,
-        slot_at: datetime,
-        exercise_key: str,
-        next_slot_at: datetime | None,
-        expected_slot_at: datetime,
-    ) -> Nudge | None:
-        """Atomically insert the (channel, slot) claim and move the channel's `next_slot_at`
-        from `expected_slot_at` to `next_slot_at`. None when the slot was already claimed or
-        the channel's `next_slot_at` is no longer `expected_slot_at` (another worker won)."""
+    async def move_slots(self, moves: Sequence[SlotMove]) -> dict[ChannelKey, Nudge | None]:
+        """Apply many moves (one per channel) in one transaction, each a compare-and-set.
+
+        Returns the channels whose move won: with the claimed nudge, or None for a skip.
+        A channel left out lost: another worker moved it first (or holds it right now), it is
+        disabled or unknown, or its slot was claimed already (its cursor then stays put).
+        """
         ...
 
-    async def skip_slots(
-        self, *, channel: ChannelKey, expected_slot_at: datetime, next_slot_at: datetime | None
-    ) -> bool:
-        """Move `next_slot_at` on without posting (stale or paused slots); False if lost a race."""
+    async def release_claims(self, claims: Sequence[tuple[Nudge, SlotMove]]) -> int:
+        """Give back claimed, unposted nudges (shutting down): delete each and move its
+        channel's cursor back to the slot, unless the cursor moved meanwhile. Returns how many
+        slots are due again."""
         ...
 
     async def create_adhoc(self, *, channel: ChannelKey, exercise_key: str) -> Nudge: ...
 
     async def mark_posted(self, nudge_id: int, *, message_id: str, posted_at: datetime) -> None: ...
+
+    async def mark_posted_many(self, posted: Sequence[PostedNudge]) -> None:
+        """`mark_posted` for many nudges in one transaction."""
+        ...
 
     async def mark_failed(self, nudge_id: int, *, reason: str) -> None: ...
 
@@ -138,6 +187,12 @@ class NudgeRepository(Protocol):
 
     async def recent_exercise_keys(self, *, channel: ChannelKey, limit: int) -> list[str]:
         """Exercise keys of the channel's latest posted/claimed nudges, most recent first."""
+        ...
+
+    async def recent_exercise_keys_many(
+        self, *, channels: Sequence[ChannelKey], limit: int
+    ) -> dict[ChannelKey, list[str]]:
+        """`recent_exercise_keys` for many channels at once (each one in the result)."""
         ...
 
 
@@ -151,6 +206,16 @@ class BreakRepository(Protocol):
 
     async def remove_mark(self, *, nudge_id: int, person_id: str, mark: str) -> BreakChange:
         """Remove a mark; removing the last one deletes the break."""
+        ...
+
+    async def apply_marks(
+        self, changes: Sequence[MarkChange], *, opt_outs: bool = True
+    ) -> list[MarkOutcome]:
+        """Apply the changes in one transaction, as if one after the other in order; one
+        outcome per change, in order. Each behaves as `add_mark` / `remove_mark` on the nudge
+        posted as `message_id` in `channel`; a message that is no nudge changes nothing.
+        With `opt_outs`, an added mark of a person who opted out in the channel's workspace
+        stores nothing. Idempotent like `add_mark`, also when two calls race."""
         ...
 
     async def counts(

@@ -912,13 +912,19 @@ def next_slot_after(spec: ScheduleSpec, after: datetime) -> datetime | None:
 
 
 def next_slots(spec: ScheduleSpec, after: datetime, count: int) -> list[datetime]:
-    """The next `count` slots strictly after `after`."""
+    """The next `count` slots strictly after `after` (fewer if there are none within 2 years).
+
+    One walk over the days (slots ascend from one local date to the next): `/stretch status`
+    asks for five on every call."""
     found: list[datetime] = []
-    cursor = after
-    while len(found) < count:
-        slot = next_slot_after(spec, cursor)
-        if slot is None:
-            break
-        found.append(slot)
-        cursor = slot
+    if count <= 0 or not spec.weekdays or not _wall_offsets(spec):
+        return found
+    day = _local_date(after, spec) - timedelta(days=1)
+    for _ in range(_SEARCH_DAYS + 2):
+        for slot in day_slots(spec, day):
+            if slot > after:
+                found.append(slot)
+                if len(found) == count:
+                    return found
+        day += timedelta(days=1)
     return found

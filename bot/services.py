@@ -12,14 +12,15 @@ import logging
 import math
 import random
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import leaderboard, schedules
-from bot.exercises import Exercise, find_exercise, pick_exercise
+from bot.exercises import RECENT_WINDOW, Exercise, find_exercise, pick_exercise
 from bot.leaderboard import Period
+from bot.marks import MarkWriter
 from bot.metrics import Metrics
 from bot.ports import (
     Board,
@@ -27,8 +28,14 @@ from bot.ports import (
     ChannelKey,
     ChannelState,
     Chat,
+    MarkChange,
+    MarkOutcome,
+    Nudge,
+    NudgeRepository,
+    PostedNudge,
     PostError,
     PostResult,
+    SlotMove,
     Storage,
 )
 from bot.workspaces import KnowsAdmins, PurgeReport, Tenancy, Workspace
@@ -44,8 +51,10 @@ BOARD_GRACE = timedelta(hours=3)  # a weekly board late by more than this is ski
 STREAK_LOOKBACK = timedelta(days=400)
 STATUS_SLOTS = 5
 DUE_BATCH = 500
-BREAK_WRITERS = 8  # reaction/Done writes at once; the rest wait in memory, not on the pool
-BREAK_RETRY_PAUSES = (0.2, 1.0, 3.0, 0.0)  # pause after each failed try; the last try raises
+CLAIM_BATCH = 100  # most slots claimed per transaction (and waiting to be posted)
+MARK_BATCH = 64  # posted message ids written per transaction ...
+MARK_DELAY = 0.05  # ... or this many seconds after the first one waiting
+WRITE_RETRY_PAUSES = (0.2, 1.0, 3.0, 0.0)  # pause after each failed try; the last try gives up
 
 HEALTH_NOTE = (
     "Move gently and within what feels comfortable. If you feel pain, tingling, numbness or "
@@ -93,9 +102,77 @@ class NudgeOutcome:
     """What happened to one due channel in a scheduler pass (for logs, metrics and tests)."""
 
     channel: ChannelKey
-    decision: str  # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "lost_race"
+    # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "lost_race" | "released"
+    decision: str
     slot_at: datetime | None
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class _SlotPlan:
+    slot: datetime | None  # the slot to post now; None: every missed slot is stale
+    next_slot: datetime | None
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A slot this process claimed and must now post (or give back)."""
+
+    state: ChannelState
+    nudge: Nudge
+    move: SlotMove
+    exercise: Exercise
+    slot: datetime
+
+
+class _PostedMarks:
+    """The message ids of posted nudges, written MARK_BATCH at a time or MARK_DELAY after
+    the first one waiting, whichever comes first (one transaction instead of one per post).
+    A failed write is retried (it is idempotent); `close` writes what is left."""
+
+    def __init__(self, nudges: NudgeRepository) -> None:
+        self._nudges = nudges
+        self._pending: list[PostedNudge] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._writes: set[asyncio.Task[None]] = set()
+
+    def add(self, posted: PostedNudge) -> None:
+        self._pending.append(posted)
+        if len(self._pending) >= MARK_BATCH:
+            self._flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(MARK_DELAY, self._flush)
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if batch:
+            task = asyncio.create_task(self._write(batch))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+
+    async def _write(self, batch: list[PostedNudge]) -> None:
+        for attempt, pause in enumerate(WRITE_RETRY_PAUSES):
+            try:
+                await self._nudges.mark_posted_many(batch)
+                return
+            except Exception:
+                if attempt == len(WRITE_RETRY_PAUSES) - 1:
+                    # The posts are out; only reactions on them will not be counted.
+                    logger.exception(
+                        "nudge.mark_posted_failed nudges=%s",
+                        ",".join(str(p.nudge_id) for p in batch),
+                    )
+                    return
+                logger.warning("nudge ids write failed; retrying in %.1fs", pause, exc_info=True)
+                await asyncio.sleep(pause)
+
+    async def close(self) -> None:
+        self._flush()
+        while self._writes:
+            await asyncio.gather(*self._writes)
 
 
 # Commands that change a channel's schedule: the ones `admins-only` restricts.
@@ -108,6 +185,17 @@ SCHEDULE_CHANGES = (
     schedules.WeeklyBoardCommand,
 )
 NOT_AVAILABLE = "That isn't available in this setup of stretchbot."
+
+
+def is_private_read(command: schedules.Command) -> bool:
+    """True for commands whose answer goes only to the person who typed them and that change
+    nothing in the channel (status, stats, help, `admins-only` without on/off): a platform
+    may answer them in its acknowledgement instead of a second message."""
+    if isinstance(command, schedules.AdminsOnlyCommand):
+        return command.enabled is None
+    return isinstance(
+        command, (schedules.StatusCommand, schedules.StatsCommand, schedules.HelpCommand)
+    )
 
 
 class CommandRateLimit:
@@ -169,7 +257,8 @@ class StretchService:
         self.retention = retention
         self.rate_limit = CommandRateLimit(commands_per_minute)
         self._stopping = False
-        self._break_slots = asyncio.Semaphore(BREAK_WRITERS)
+        # ✅ reactions and Done presses, written in batches (bot/marks.py).
+        self.marks = MarkWriter(self._apply_marks, on_outcome=self._mark_written)
         self._passes = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -206,6 +295,15 @@ class StretchService:
         A person gets at most `commands_per_minute` answers a minute. With `admins-only` on in
         the workspace, schedule changes are for its admins and owners.
         """
+        command = self.check_command(ctx, text)
+        if isinstance(command, Reply):
+            return command
+        return await self.execute_command(ctx, command)
+
+    def check_command(self, ctx: CommandContext, text: str) -> Reply | schedules.Command:
+        """The first half of `run_command`, without I/O: count the command against the
+        person's rate limit and parse it. A Reply (the refusal or the parse error) is the
+        answer; a command is for `execute_command`."""
         wait = self.rate_limit.hit(
             (ctx.channel.platform, ctx.channel.team_id, ctx.user_id), self.clock()
         )
@@ -221,6 +319,14 @@ class StretchService:
             return Reply(
                 f"{command.message}{hint}\n(`/stretch help` lists everything I understand.)"
             )
+        return command
+
+    async def execute_command(
+        self, ctx: CommandContext, command: schedules.Command
+    ) -> Reply | None:
+        """The second half of `run_command`: run a command `check_command` let through."""
+        if isinstance(command, schedules.StatusCommand):
+            return await self.status(ctx)  # reads the workspace along with the channel
         workspace = await self._workspace(ctx)
         if (
             workspace is not None
@@ -344,7 +450,7 @@ class StretchService:
 
     async def status(self, ctx: CommandContext) -> Reply:
         """Describe the channel's schedule and its next nudge times."""
-        state = await self.storage.channels.get(ctx.channel)
+        state = await self._command_channel(ctx)
         now = self.clock()
         if state is None or state.spec is None:
             return Reply(
@@ -533,69 +639,55 @@ class StretchService:
         """Count a break for a mark (reaction or Done press) on a nudge.
 
         None if it is not a nudge, or the person opted out (then nothing is stored).
-        The event was acked before this runs, so Slack will not redeliver it: a burst is
-        queued here (not on the connection pool, whose waits time out) and a failed write is
-        retried; both are safe because marks are idempotent.
+        The mark waits in memory for the break writer, which writes a burst in a few
+        transactions and retries failed ones (marks are idempotent); see bot/marks.py.
         """
-        return await self._break_work(
-            lambda: self._log_break(
-                channel=channel, message_id=message_id, person_id=person_id, mark=mark
-            )
+        outcome = await self.marks.submit(
+            MarkChange(channel, message_id, person_id, mark, added=True, at=self.clock())
         )
-
-    async def _break_work(
-        self, work: Callable[[], Awaitable[BreakChange | None]]
-    ) -> BreakChange | None:
-        async with self._break_slots:
-            for attempt, pause in enumerate(BREAK_RETRY_PAUSES):
-                try:
-                    return await work()
-                except Exception:
-                    if attempt == len(BREAK_RETRY_PAUSES) - 1:
-                        raise
-                    logger.warning("break write failed; retrying in %.1fs", pause, exc_info=True)
-                    await asyncio.sleep(pause)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _log_break(
-        self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
-    ) -> BreakChange | None:
-        if await self.is_opted_out(channel, person_id):
-            return None
-        nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
-        if nudge is None:
-            return None
-        change = await self.storage.breaks.add_mark(
-            nudge_id=nudge.id, person_id=person_id, mark=mark, at=self.clock()
-        )
-        if change.changed:
-            self.metrics.breaks_logged.labels(channel.platform).inc()
-            _log("break.logged", channel, nudge=nudge.id, person=person_id, mark=mark)
-        return change
+        return outcome.change if outcome.nudge_id is not None else None
 
     async def undo_break(
         self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
     ) -> BreakChange | None:
         """Take back a mark; the break goes when its last mark goes. None if not a nudge."""
-        return await self._break_work(
-            lambda: self._undo_break(
-                channel=channel, message_id=message_id, person_id=person_id, mark=mark
-            )
+        outcome = await self.marks.submit(
+            MarkChange(channel, message_id, person_id, mark, added=False, at=self.clock())
+        )
+        return outcome.change if outcome.nudge_id is not None else None
+
+    async def queue_mark(
+        self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str, added: bool
+    ) -> None:
+        """`log_break` (added) or `undo_break` for an event that was acked already and needs
+        no answer (a reaction): returns once the mark is queued. The event will not be
+        redelivered, so the writer retries the mark, and logs it as an error if it still
+        cannot write it."""
+        await self.marks.put(
+            MarkChange(channel, message_id, person_id, mark, added=added, at=self.clock())
         )
 
-    async def _undo_break(
-        self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
-    ) -> BreakChange | None:
-        nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
-        if nudge is None:
-            return None
-        change = await self.storage.breaks.remove_mark(
-            nudge_id=nudge.id, person_id=person_id, mark=mark
+    def _mark_written(self, change: MarkChange, outcome: MarkOutcome) -> None:
+        """Metrics and the log line of each break made or taken back (from the writer)."""
+        if outcome.nudge_id is None or not outcome.change.changed:
+            return
+        counter = self.metrics.breaks_logged if change.added else self.metrics.breaks_undone
+        counter.labels(change.channel.platform).inc()
+        _log(
+            "break.logged" if change.added else "break.undone",
+            change.channel,
+            nudge=outcome.nudge_id,
+            person=change.person_id,
+            mark=change.mark,
         )
-        if change.changed:
-            self.metrics.breaks_undone.labels(channel.platform).inc()
-            _log("break.undone", channel, nudge=nudge.id, person=person_id, mark=mark)
-        return change
+
+    async def _apply_marks(self, changes: Sequence[MarkChange]) -> list[MarkOutcome]:
+        # Opt-outs are a workspace feature: checked in the same transaction when it is on.
+        return await self.storage.breaks.apply_marks(changes, opt_outs=self.tenancy is not None)
+
+    async def flush_breaks(self, grace_seconds: float) -> bool:
+        """Wait until every queued mark is written (shutting down); False on timeout."""
+        return await self.marks.flush(grace_seconds)
 
     async def channel_gone(self, channel: ChannelKey, *, reason: str) -> None:
         """The channel was archived or deleted: stop its schedule, keep its history."""
@@ -832,114 +924,230 @@ class StretchService:
         Slots missed while the bot was down are posted late only within the grace period, and
         only the latest of them; older ones are dropped. Several processes may call this at once:
         the storage claim makes one of them win each slot.
+
+        The due channels are claimed CLAIM_BATCH at a time, in one transaction per batch, and
+        posted by `post_concurrency` workers; each batch is claimed while the previous one is
+        still being posted, and the posted message ids are written in batches too. On shutdown
+        (`stop_claiming`) posts under way finish and claimed slots not yet posted are given back,
+        so a restart or another replica posts them.
         """
         now = now or self.clock()
         outcomes: list[NudgeOutcome] = []
-        semaphore = asyncio.Semaphore(self.post_concurrency)
         platforms = sorted(self.chats)
+        # Claim ahead only a few posts' worth: a process killed between claim and post loses
+        # those slots (at most once beats twice), and the other replicas get the rest.
+        claim_batch = min(CLAIM_BATCH, 4 * max(1, self.post_concurrency))
+        queue: asyncio.Queue[_Claimed | None] = asyncio.Queue(maxsize=claim_batch)
+        marks = _PostedMarks(self.storage.nudges)
+        unposted: list[_Claimed] = []
 
-        async def one(state: ChannelState) -> None:
-            async with semaphore:
-                if self._stopping:  # leave the slot due: a restart or another replica posts it
-                    return
+        async def worker() -> None:
+            while (claimed := await queue.get()) is not None:
+                if self._stopping:  # give it back: a restart or another replica posts it
+                    unposted.append(claimed)
+                    continue
                 try:
-                    outcomes.append(await self._run_due_channel(state, now))
+                    outcomes.append(await self._post_claimed(claimed, marks))
                 except Exception:  # one broken channel must never stop the others
-                    logger.exception("nudge.error channel=%s", state.key.channel_id)
-                    outcomes.append(NudgeOutcome(state.key, "failed", state.next_slot_at, "error"))
+                    logger.exception("nudge.error channel=%s", claimed.state.key.channel_id)
+                    outcomes.append(
+                        NudgeOutcome(claimed.state.key, "failed", claimed.slot, "error")
+                    )
 
         seen: set[ChannelKey] = set()
+        plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan] = {}
         async with self._working():
-            while not self._stopping:
-                due = [
-                    s
-                    for s in await self.storage.channels.due_for_nudge(
-                        now=now, limit=DUE_BATCH, platforms=platforms
-                    )
-                    if s.key not in seen
-                ]
-                if not due:
-                    break
-                seen.update(s.key for s in due)
-                # Replicas read the same due list; each walks it in its own order so they
-                # mostly claim different channels instead of racing for the same ones.
-                self.rng.shuffle(due)
-                await asyncio.gather(*(one(state) for state in due))
+            workers = [asyncio.create_task(worker()) for _ in range(max(1, self.post_concurrency))]
+            try:
+                while not self._stopping:
+                    due = [
+                        s
+                        for s in await self.storage.channels.due_for_nudge(
+                            now=now, limit=DUE_BATCH, platforms=platforms
+                        )
+                        if s.key not in seen
+                    ]
+                    if not due:
+                        break
+                    seen.update(s.key for s in due)
+                    # Replicas read the same due list; each walks it in its own order so they
+                    # mostly claim different channels instead of racing for the same ones.
+                    self.rng.shuffle(due)
+                    for start in range(0, len(due), claim_batch):
+                        if self._stopping:  # leave the rest due for a restart or another replica
+                            break
+                        batch = due[start : start + claim_batch]
+                        try:
+                            won = await self._claim_batch(batch, now, plans, outcomes)
+                        except Exception:  # the batch stays due; the next tick tries again
+                            logger.exception("nudge.error a batch of %d channels", len(batch))
+                            outcomes.extend(
+                                NudgeOutcome(s.key, "failed", s.next_slot_at, "error")
+                                for s in batch
+                            )
+                            continue
+                        for claimed in won:
+                            await queue.put(claimed)
+            finally:
+                for _ in workers:
+                    await queue.put(None)
+                await asyncio.gather(*workers)
+                await marks.close()
+                if unposted:
+                    await self._give_back(unposted, outcomes)
         return outcomes
 
-    async def _run_due_channel(self, state: ChannelState, now: datetime) -> NudgeOutcome:
+    def _plan(
+        self,
+        state: ChannelState,
+        now: datetime,
+        plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan],
+    ) -> _SlotPlan:
+        """The slot to post now (None: stale) and the next one; shared by every channel with
+        the same schedule and cursor (at a fan-out, most of them)."""
         spec, expected = state.spec, state.next_slot_at
         assert spec is not None and expected is not None
-        next_slot = schedules.next_slot_after(spec, now)
-        oldest_allowed = max(expected, now - self.grace)
-        missed = list(
-            schedules.slots_between(spec, oldest_allowed, now + timedelta(microseconds=1))
+        plan = plans.get((spec, expected))
+        if plan is None:
+            oldest_allowed = max(expected, now - self.grace)
+            missed = list(
+                schedules.slots_between(spec, oldest_allowed, now + timedelta(microseconds=1))
+            )
+            plan = _SlotPlan(
+                slot=missed[-1] if missed else None, next_slot=schedules.next_slot_after(spec, now)
+            )
+            plans[(spec, expected)] = plan
+        return plan
+
+    async def _claim_batch(
+        self,
+        batch: list[ChannelState],
+        now: datetime,
+        plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan],
+        outcomes: list[NudgeOutcome],
+    ) -> list[_Claimed]:
+        """Decide each channel's slot (post, or skip as stale or paused) and claim the whole
+        batch in one transaction; returns the claims won, to post."""
+        moves: list[SlotMove] = []
+        picks: dict[ChannelKey, tuple[ChannelState, datetime, Exercise | None, str]] = {}
+        unknown = [s.key for s in batch if s.recent_exercises is None]
+        read = (
+            await self.storage.nudges.recent_exercise_keys_many(
+                channels=unknown, limit=RECENT_WINDOW
+            )
+            if unknown
+            else {}
         )
-        if not missed:
-            await self.storage.nudges.skip_slots(
-                channel=state.key, expected_slot_at=expected, next_slot_at=next_slot
+        for state in batch:
+            key, expected = state.key, state.next_slot_at
+            try:
+                plan = self._plan(state, now, plans)
+                assert expected is not None
+                if plan.slot is None:
+                    moves.append(SlotMove(key, expected, plan.next_slot))
+                    picks[key] = (state, expected, None, "skipped_stale")
+                    continue
+                if plan.slot != expected:
+                    self.metrics.nudges_skipped.labels("stale").inc()
+                    _log(
+                        "nudge.skipped_stale",
+                        key,
+                        slot=expected.isoformat(),
+                        superseded_by=plan.slot.isoformat(),
+                    )
+                if _is_paused(state, plan.slot):
+                    moves.append(SlotMove(key, expected, plan.next_slot))
+                    picks[key] = (state, plan.slot, None, "skipped_paused")
+                    continue
+                recent = (
+                    state.recent_exercises[:RECENT_WINDOW]
+                    if state.recent_exercises is not None
+                    else tuple(read.get(key, ()))
+                )
+                exercise = pick_exercise(recent, seated_only=state.seated_only, rng=self.rng)
+                moves.append(
+                    SlotMove(
+                        key,
+                        expected,
+                        plan.next_slot,
+                        slot_at=plan.slot,
+                        exercise_key=exercise.key,
+                        recent_exercises=(exercise.key, *recent)[:RECENT_WINDOW],
+                    )
+                )
+                picks[key] = (state, plan.slot, exercise, "claimed")
+            except Exception:  # one broken channel must never stop the others
+                logger.exception("nudge.error channel=%s", key.channel_id)
+                outcomes.append(NudgeOutcome(key, "failed", expected, "error"))
+        try:
+            won = await self.storage.nudges.move_slots(moves)
+        except Exception:  # the batch stays due; the next tick tries again
+            logger.exception("nudge.error claiming a batch of %d channels", len(moves))
+            outcomes.extend(
+                NudgeOutcome(m.channel, "failed", m.expected_slot_at, "error") for m in moves
             )
-            self.metrics.nudges_skipped.labels("stale").inc()
-            _log(
-                "nudge.skipped_stale",
-                state.key,
-                slot=expected.isoformat(),
-                late=f"{(now - expected).total_seconds():.0f}s",
-            )
-            return NudgeOutcome(state.key, "skipped_stale", expected)
-        slot = missed[-1]
-        if slot != expected:
-            self.metrics.nudges_skipped.labels("stale").inc()
-            _log(
-                "nudge.skipped_stale",
-                state.key,
-                slot=expected.isoformat(),
-                superseded_by=slot.isoformat(),
-            )
-        if _is_paused(state, slot):
-            await self.storage.nudges.skip_slots(
-                channel=state.key, expected_slot_at=expected, next_slot_at=next_slot
-            )
-            self.metrics.nudges_skipped.labels("paused").inc()
-            _log("nudge.skipped_paused", state.key, slot=slot.isoformat())
-            return NudgeOutcome(state.key, "skipped_paused", slot)
-        exercise = await self._pick(state)
-        nudge = await self.storage.nudges.claim_slot(
-            channel=state.key,
-            slot_at=slot,
-            exercise_key=exercise.key,
-            next_slot_at=next_slot,
-            expected_slot_at=expected,
-        )
-        if nudge is None:
-            return NudgeOutcome(state.key, "lost_race", slot)
-        result = await self._chat(state.key).post_nudge(state.key, exercise)
+            return []
+        claimed: list[_Claimed] = []
+        for move in moves:
+            state, slot, picked, decision = picks[move.channel]
+            if move.channel not in won:
+                outcomes.append(NudgeOutcome(move.channel, "lost_race", slot))
+                continue
+            nudge = won[move.channel]
+            if nudge is not None and picked is not None:
+                claimed.append(_Claimed(state, nudge, move, picked, slot))
+            elif decision == "skipped_stale":
+                self.metrics.nudges_skipped.labels("stale").inc()
+                _log(
+                    "nudge.skipped_stale",
+                    move.channel,
+                    slot=slot.isoformat(),
+                    late=f"{(now - slot).total_seconds():.0f}s",
+                )
+                outcomes.append(NudgeOutcome(move.channel, "skipped_stale", slot))
+            else:
+                self.metrics.nudges_skipped.labels("paused").inc()
+                _log("nudge.skipped_paused", move.channel, slot=slot.isoformat())
+                outcomes.append(NudgeOutcome(move.channel, "skipped_paused", slot))
+        return claimed
+
+    async def _post_claimed(self, claimed: _Claimed, marks: _PostedMarks) -> NudgeOutcome:
+        key, slot, exercise = claimed.state.key, claimed.slot, claimed.exercise
+        result = await self._chat(key).post_nudge(key, exercise)
         if result.ok and result.message_id:
             posted_at = self.clock()
-            await self.storage.nudges.mark_posted(
-                nudge.id, message_id=result.message_id, posted_at=posted_at
-            )
-            self.metrics.nudges_posted.labels(state.key.platform, "scheduled").inc()
+            marks.add(PostedNudge(claimed.nudge.id, result.message_id, posted_at))
+            self.metrics.nudges_posted.labels(key.platform, "scheduled").inc()
             self.metrics.slot_lateness.observe(max(0.0, (posted_at - slot).total_seconds()))
             _log(
                 "nudge.posted",
-                state.key,
+                key,
                 slot=slot.isoformat(),
                 exercise=exercise.key,
                 late=f"{(posted_at - slot).total_seconds():.0f}s",
             )
-            return NudgeOutcome(state.key, "posted", slot)
-        await self.storage.nudges.mark_failed(nudge.id, reason=result.detail or str(result.error))
-        self._count_failure(state.key, result)
-        _log(
-            "nudge.failed",
-            state.key,
-            slot=slot.isoformat(),
-            reason=result.detail or str(result.error),
-        )
+            return NudgeOutcome(key, "posted", slot)
+        reason = result.detail or str(result.error)
+        await self.storage.nudges.mark_failed(claimed.nudge.id, reason=reason)
+        self._count_failure(key, result)
+        _log("nudge.failed", key, slot=slot.isoformat(), reason=reason)
         if result.error in (PostError.CHANNEL_GONE,):
-            await self.channel_gone(state.key, reason=result.detail or "channel_gone")
-        return NudgeOutcome(state.key, "failed", slot, result.detail or str(result.error))
+            await self.channel_gone(key, reason=result.detail or "channel_gone")
+        return NudgeOutcome(key, "failed", slot, reason)
+
+    async def _give_back(self, unposted: list[_Claimed], outcomes: list[NudgeOutcome]) -> None:
+        """Shutting down: release claims nobody will post, so their slots are due again."""
+        try:
+            released = await self.storage.nudges.release_claims(
+                [(claimed.nudge, claimed.move) for claimed in unposted]
+            )
+        except Exception:
+            logger.exception("nudge.release_failed count=%d", len(unposted))
+            return
+        for claimed in unposted:
+            _log("nudge.released", claimed.state.key, slot=claimed.slot.isoformat())
+            outcomes.append(NudgeOutcome(claimed.state.key, "released", claimed.slot))
+        logger.info("nudge.released %d of %d claims given back", released, len(unposted))
 
     async def run_due_boards(self, now: datetime | None = None) -> list[NudgeOutcome]:
         """Post the weekly leaderboard in channels whose board time has come (once per week)."""
@@ -1018,6 +1226,21 @@ class StretchService:
             workspace = replace(workspace, installed=True, uninstalled_at=None)
         return workspace
 
+    async def _command_channel(self, ctx: CommandContext) -> ChannelState | None:
+        """The channel's state, with `_workspace`'s bookkeeping folded into the same read:
+        one query when the workspace is known, installed and its organization unchanged
+        (every command but the first from a workspace); otherwise `_workspace`, then the
+        channel again (a reinstall may just have restarted its schedule)."""
+        if self.tenancy is None:
+            return await self.storage.channels.get(ctx.channel)
+        found = await self.tenancy.workspaces.get_with_channel(ctx.channel)
+        if found is not None:
+            workspace, state = found
+            if workspace.installed and ctx.enterprise_id in (None, workspace.enterprise_id):
+                return state
+        await self._workspace(ctx)
+        return await self.storage.channels.get(ctx.channel)
+
     async def _unless_admin(self, ctx: CommandContext, refusal: str) -> Reply | None:
         """None when the person is a workspace admin or owner, else a friendly refusal."""
         chat = self._chat(ctx.channel)
@@ -1060,8 +1283,17 @@ class StretchService:
         return await self.storage.channels.get(key) or ChannelState(key=key)
 
     async def _pick(self, state: ChannelState) -> Exercise:
-        recent = await self.storage.nudges.recent_exercise_keys(channel=state.key, limit=3)
+        recent = await self._recent(state)
         return pick_exercise(recent, seated_only=state.seated_only, rng=self.rng)
+
+    async def _recent(self, state: ChannelState) -> tuple[str, ...]:
+        """The channel's latest picks, most recent first: stored on the channel, or read from
+        its nudges when not known (a channel from before migration 0004, after `now`)."""
+        if state.recent_exercises is not None:
+            return state.recent_exercises[:RECENT_WINDOW]
+        return tuple(
+            await self.storage.nudges.recent_exercise_keys(channel=state.key, limit=RECENT_WINDOW)
+        )
 
 
 def next_weekly_board_after(tz: str, after: datetime) -> datetime:
@@ -1113,17 +1345,25 @@ def _valid_tz(tz: str) -> bool:
     return True
 
 
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _when(moment: datetime, tz: str, now: datetime) -> str:
-    """'today 10:30', 'tomorrow 09:45' or 'Mon 24 Nov 09:45' in the channel's timezone."""
+    """'today 10:30', 'tomorrow 09:45' or 'Mon 24 Nov 09:45' in the channel's timezone.
+
+    Formatted by hand, not with strftime: the same English whatever the process locale, and
+    cheaper (`/stretch status` formats five of these on every call)."""
     zone = ZoneInfo(tz)
     local = moment.astimezone(zone)
+    day = local.date()
     today = now.astimezone(zone).date()
-    clock = local.strftime("%H:%M")
-    if local.date() == today:
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if day == today:
         return f"today {clock}"
-    if local.date() == today + timedelta(days=1):
+    if day == today + timedelta(days=1):
         return f"tomorrow {clock}"
-    return f"{local.strftime('%a %d %b')} {clock}"
+    return f"{_DAY_NAMES[day.weekday()]} {day.day:02d} {_MONTH_NAMES[day.month - 1]} {clock}"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from bot.ports import ChannelKey
+from bot.ports import ChannelKey, ChannelState
 
 # `channels.disabled_reason` of the schedules an uninstall stopped; a reinstall restarts exactly
 # these (not the ones a team turned off or whose channel was archived).
@@ -57,6 +57,13 @@ class ExportTable:
 class WorkspaceRepository(Protocol):
     async def get(self, *, platform: str, team_id: str) -> Workspace | None:
         """The workspace, or None if the bot has never seen it."""
+        ...
+
+    async def get_with_channel(
+        self, channel: ChannelKey
+    ) -> tuple[Workspace, ChannelState | None] | None:
+        """The channel's workspace and the channel's state (None if never stored), in one
+        read: None if the bot has never seen the workspace."""
         ...
 
     async def ensure(

@@ -113,6 +113,9 @@ class ChannelRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # Keys of the latest picked exercises, most recent first, comma-separated (no repeats of
+    # the last few); NULL: not known, read the latest nudges instead. See migration 0004.
+    recent_exercises: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
         UniqueConstraint("platform", "team_id", "channel_id", name="uq_channels_key"),

@@ -9,23 +9,40 @@ locks, so no method needs a retry loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+import functools
+import json
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     ColumnElement,
+    Executable,
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
+    case,
+    cast,
     delete,
     exists,
     func,
+    literal,
+    literal_column,
     select,
+    tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -36,23 +53,75 @@ from bot.ports import (
     ChannelKey,
     ChannelRepository,
     ChannelState,
+    MarkChange,
+    MarkOutcome,
     Nudge,
     NudgeRepository,
     NudgeStatus,
+    PostedNudge,
+    SlotMove,
     Storage,
 )
 from bot.schedules import ScheduleSpec
-from storage.db import SQLITE_BEGIN
+from storage.db import SQLITE_BEGIN, inline_reader
 from storage.models import (
+    BigIntId,
     BoardPostRow,
     BreakMarkRow,
     BreakRow,
     ChannelRow,
     NudgeRow,
+    PersonRow,
     UTCDateTime,
 )
 
 Clock = Callable[[], datetime]
+
+RECENT_KEPT = 5  # exercise keys kept in channels.recent_exercises (the picker looks at 3)
+
+# The slot moves of one scheduler batch (see SqlNudgeRepository.move_slots), built once.
+# SKIP LOCKED: a row another worker is moving right now is left to it (it would win the
+# compare-and-set anyway), so replicas claiming overlapping batches never wait on, or deadlock
+# with, each other. SQLite renders no FOR UPDATE; BEGIN IMMEDIATE serialises writers there.
+_LOCK_FOR_MOVE = (
+    select(
+        ChannelRow.id,
+        ChannelRow.platform,
+        ChannelRow.team_id,
+        ChannelRow.channel_id,
+        ChannelRow.enabled,
+        ChannelRow.next_slot_at,
+    )
+    .where(
+        tuple_(ChannelRow.platform, ChannelRow.team_id, ChannelRow.channel_id).in_(
+            bindparam("keys", expanding=True)
+        )
+    )
+    .with_for_update(skip_locked=True)
+)
+_MOVE_CURSOR = (
+    update(ChannelRow)
+    .where(ChannelRow.id == bindparam("pk"))
+    .values(
+        next_slot_at=bindparam("next_at"),
+        # A skip keeps the picks; a claim stores them (NULL: not known).
+        recent_exercises=case(
+            (bindparam("keep_recent", type_=Boolean), ChannelRow.recent_exercises),
+            else_=bindparam("recent", type_=String),
+        ),
+        updated_at=bindparam("now"),
+    )
+)
+_MARK_POSTED = (
+    update(NudgeRow)
+    .where(NudgeRow.id == bindparam("nudge"))
+    .values(
+        status=NudgeStatus.POSTED.value,
+        message_id=bindparam("message"),
+        posted_at=bindparam("at"),
+        error=None,
+    )
+)
 
 _PICKABLE_STATUSES = (NudgeStatus.CLAIMED.value, NudgeStatus.POSTED.value)
 
@@ -123,27 +192,42 @@ def spec_to_columns(spec: ScheduleSpec | None) -> dict[str, Any]:
     }
 
 
-def spec_from_row(row: ChannelRow) -> ScheduleSpec | None:
+def spec_from_row(row: ChannelRow | Row[Any]) -> ScheduleSpec | None:
     """The schedule stored in a `channels` row, or None when it has none."""
     if row.interval_minutes is None:
         return None
-    defaults = ScheduleSpec(interval=timedelta(minutes=row.interval_minutes), tz=row.tz or "UTC")
-    weekdays = (
-        frozenset(int(day) for day in row.weekdays.split(",") if day)
-        if row.weekdays is not None
-        else defaults.weekdays
+    return _spec_from_columns(
+        row.interval_minutes, row.tz, row.window_start, row.window_end, row.weekdays, row.holidays
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec_from_columns(
+    interval_minutes: int,
+    tz: str | None,
+    window_start: str | None,
+    window_end: str | None,
+    weekdays: str | None,
+    holidays: str | None,
+) -> ScheduleSpec:
+    # Cached: many channels share a few schedules, and ScheduleSpec is immutable.
+    defaults = ScheduleSpec(interval=timedelta(minutes=interval_minutes), tz=tz or "UTC")
     return ScheduleSpec(
         interval=defaults.interval,
         tz=defaults.tz,
-        window_start=_parse_time(row.window_start, defaults.window_start),
-        window_end=_parse_time(row.window_end, defaults.window_end),
-        weekdays=weekdays,
-        holidays=row.holidays,
+        window_start=_parse_time(window_start, defaults.window_start),
+        window_end=_parse_time(window_end, defaults.window_end),
+        weekdays=(
+            frozenset(int(day) for day in weekdays.split(",") if day)
+            if weekdays is not None
+            else defaults.weekdays
+        ),
+        holidays=holidays,
     )
 
 
-def _state_from_row(row: ChannelRow) -> ChannelState:
+def _state_from_row(row: ChannelRow | Row[Any]) -> ChannelState:
+    """`row`: an ORM row, or a Core row with the `channels` columns under their own names."""
     return ChannelState(
         key=ChannelKey(platform=row.platform, team_id=row.team_id, channel_id=row.channel_id),
         spec=spec_from_row(row),
@@ -155,7 +239,19 @@ def _state_from_row(row: ChannelRow) -> ChannelState:
         next_slot_at=row.next_slot_at,
         next_board_at=row.next_board_at,
         updated_by=row.updated_by,
+        recent_exercises=_recent_from_text(row.recent_exercises),
     )
+
+
+def _recent_from_text(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(key for key in text.split(",") if key)
+
+
+def _recent_to_text(keys: Sequence[str] | None) -> str | None:
+    # The column holds RECENT_KEPT keys at most (255 characters, keys are short slugs).
+    return None if keys is None else ",".join(keys[:RECENT_KEPT])
 
 
 def _nudge_from_row(row: NudgeRow, channel: ChannelKey) -> Nudge:
@@ -182,7 +278,43 @@ def _channel_pk(key: ChannelKey) -> Select[int]:
     return select(ChannelRow.id).where(_is_channel(key))
 
 
+@functools.lru_cache(maxsize=16)
+def _recent_picks_statement(count: int) -> Executable:
+    """The latest pickable nudges of `count` channels: one LIMITed index scan each, UNION ALL,
+    built once per count (the scheduler asks with a handful of batch sizes). Parameters: the
+    keys as p<n>, t<n>, c<n> and `limit`; rows are (n, exercise_key, nudge id)."""
+    branches = []
+    for n in range(count):
+        channel_pk = (
+            select(ChannelRow.id)
+            .where(
+                ChannelRow.platform == bindparam(f"p{n}"),
+                ChannelRow.team_id == bindparam(f"t{n}"),
+                ChannelRow.channel_id == bindparam(f"c{n}"),
+            )
+            .scalar_subquery()
+        )
+        branches.append(
+            select(literal(n).label("n"), NudgeRow.exercise_key, NudgeRow.id)
+            .where(NudgeRow.channel_pk == channel_pk)
+            .where(NudgeRow.status.in_(_PICKABLE_STATUSES))
+            .order_by(NudgeRow.id.desc())
+            .limit(bindparam("limit", type_=Integer))
+            .subquery()
+            .select()
+        )
+    return union_all(*branches) if count > 1 else branches[0]
+
+
 # ---- shared plumbing --------------------------------------------------------------------------
+
+
+_WRITE_TURNS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_write_turn(engine: AsyncEngine) -> asyncio.Lock:
+    """The in-process queue of writers to one SQLite engine's file (see `_Database.write`)."""
+    return _WRITE_TURNS.setdefault(engine.sync_engine, asyncio.Lock())
 
 
 class _Database:
@@ -204,7 +336,29 @@ class _Database:
         # it), so queue writers here instead of on the file lock: pooled connections waiting on
         # BEGIN IMMEDIATE gave up after busy_timeout under a big fan-out ("database is locked"),
         # which could leave a posted nudge without its message id.
-        self._write_turn: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+        # The lock belongs to the engine, so every `_Database` on it (storage, tenancy, Teams
+        # conversations) queues in the same line.
+        self._write_turn = _sqlite_write_turn(engine) if self.dialect == "sqlite" else None
+        self._inline = inline_reader(engine)
+        # One statement needs no transaction around it: on Postgres that saves the BEGIN and
+        # ROLLBACK round trips (SQLite's async path has its own BEGIN, see storage.db).
+        self._single = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else engine
+        )
+
+    async def first(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of one short read-only statement (a lookup by index). On SQLite it
+        runs inline on this thread (see `storage.db.inline_reader`), or through aiosqlite when
+        the file is busy; on Postgres in autocommit (the statement is its own snapshot)."""
+        if self._inline is not None:
+            try:
+                return self._inline.first(statement, params)
+            except OperationalError:
+                pass  # busy or locked: wait for it the async way
+        async with self._single.connect() as conn:
+            return (await conn.execute(statement, params)).first()
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
@@ -381,6 +535,94 @@ class SqlNudgeRepository:
     def __init__(self, db: _Database) -> None:
         self._db = db
 
+    async def move_slots(self, moves: Sequence[SlotMove]) -> dict[ChannelKey, Nudge | None]:
+        """Apply one scheduler batch of slot moves in one transaction (see `bot.ports`).
+
+        Three statements whatever the batch size: lock the channels that still sit at their
+        expected slot (compare-and-set; rows another worker holds are skipped), insert the
+        claimed nudges (the unique (channel, slot) is the last line of defence, e.g. when the
+        schedule was edited so the cursor points at a slot already posted: that channel's
+        cursor then stays put), and move the cursors of the winners.
+        """
+        if not moves:
+            return {}
+        by_key: dict[ChannelKey, SlotMove] = {}
+        for move in moves:
+            _require_aware(
+                expected_slot_at=move.expected_slot_at,
+                next_slot_at=move.next_slot_at,
+                slot_at=move.slot_at,
+            )
+            if move.channel in by_key:
+                raise ValueError(f"two moves for one channel: {move.channel}")
+            if (move.exercise_key is None) != (move.slot_at is None):
+                raise ValueError("a claim needs both slot_at and exercise_key")
+            by_key[move.channel] = move
+        now = self._db.clock()
+        keys = [(k.platform, k.team_id, k.channel_id) for k in by_key]
+        async with self._db.write() as session:
+            conn = await session.connection()
+            won: dict[int, SlotMove] = {}
+            for pk, platform, team_id, channel_id, enabled, at in await conn.execute(
+                _LOCK_FOR_MOVE, {"keys": keys}
+            ):
+                move = by_key[ChannelKey(platform, team_id, channel_id)]
+                if enabled and at == move.expected_slot_at:
+                    won[pk] = move
+            if not won:
+                return {}
+            claims = [
+                {
+                    "channel_pk": pk,
+                    "slot_at": move.slot_at,
+                    "exercise_key": move.exercise_key,
+                    "status": NudgeStatus.CLAIMED.value,
+                    "claimed_at": now,
+                }
+                for pk, move in won.items()
+                if move.exercise_key is not None
+            ]
+            nudges: dict[int, int] = {}
+            if claims:
+                inserted = await conn.execute(
+                    self._db.insert(NudgeRow)
+                    .on_conflict_do_nothing(index_elements=["channel_pk", "slot_at"])
+                    .returning(NudgeRow.id, NudgeRow.channel_pk),
+                    claims,
+                )
+                nudges = {channel_pk: nudge_id for nudge_id, channel_pk in inserted}
+            moved = {
+                pk: move for pk, move in won.items() if move.exercise_key is None or pk in nudges
+            }
+            if moved:
+                await conn.execute(
+                    _MOVE_CURSOR,
+                    [
+                        {
+                            "pk": pk,
+                            "next_at": move.next_slot_at,
+                            "keep_recent": move.exercise_key is None,
+                            "recent": _recent_to_text(move.recent_exercises),
+                            "now": now,
+                        }
+                        for pk, move in moved.items()
+                    ],
+                )
+            await session.commit()
+        result: dict[ChannelKey, Nudge | None] = {}
+        for pk, move in moved.items():
+            if move.exercise_key is None or move.slot_at is None:
+                result[move.channel] = None
+                continue
+            result[move.channel] = Nudge(
+                id=nudges[pk],
+                channel=move.channel,
+                exercise_key=move.exercise_key,
+                slot_at=move.slot_at,
+                status=NudgeStatus.CLAIMED,
+            )
+        return result
+
     async def claim_slot(
         self,
         *,
@@ -389,91 +631,78 @@ class SqlNudgeRepository:
         exercise_key: str,
         next_slot_at: datetime | None,
         expected_slot_at: datetime,
+        recent_exercises: Sequence[str] | None = None,
     ) -> Nudge | None:
-        """Atomically insert the (channel, slot) claim and move the channel's `next_slot_at`
-        from `expected_slot_at` to `next_slot_at`.
-
-        Returns:
-            The claimed nudge, or None when another worker moved `next_slot_at` first, the
-            channel is disabled or unknown, or the slot was already claimed.
-        """
-        _require_aware(
-            slot_at=slot_at, next_slot_at=next_slot_at, expected_slot_at=expected_slot_at
-        )
-        now = self._db.clock()
-        async with self._db.write() as session:
-            # Compare-and-set first: on Postgres a concurrent claimer blocks on the row lock and
-            # then re-checks the WHERE against the winner's committed value, so exactly one
-            # passes; on SQLite BEGIN IMMEDIATE already serialised us.
-            channel_pk = (
-                await session.execute(
-                    update(ChannelRow)
-                    .where(
-                        _is_channel(channel),
-                        ChannelRow.enabled,
-                        ChannelRow.next_slot_at == expected_slot_at,
-                    )
-                    .values(next_slot_at=next_slot_at, updated_at=now)
-                    .returning(ChannelRow.id)
-                )
-            ).scalar_one_or_none()
-            if channel_pk is None:
-                return None
-            # The unique (channel_pk, slot_at) is the last line of defence, e.g. when the
-            # schedule was edited and `expected_slot_at` points at a slot already posted.
-            nudge_id = (
-                await session.execute(
-                    self._db.insert(NudgeRow)
-                    .values(
-                        channel_pk=channel_pk,
-                        slot_at=slot_at,
-                        exercise_key=exercise_key,
-                        status=NudgeStatus.CLAIMED.value,
-                        claimed_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["channel_pk", "slot_at"])
-                    .returning(NudgeRow.id)
-                )
-            ).scalar_one_or_none()
-            if nudge_id is None:
-                return None  # rolls the CAS back too: the caller will see the slot as taken
-            await session.commit()
-        return Nudge(
-            id=nudge_id,
+        """`move_slots` for one claim: the nudge, or None when the claim lost."""
+        move = SlotMove(
             channel=channel,
-            exercise_key=exercise_key,
+            expected_slot_at=expected_slot_at,
+            next_slot_at=next_slot_at,
             slot_at=slot_at,
-            status=NudgeStatus.CLAIMED,
+            exercise_key=exercise_key,
+            recent_exercises=None if recent_exercises is None else tuple(recent_exercises),
         )
+        return (await self.move_slots([move])).get(channel)
 
     async def skip_slots(
         self, *, channel: ChannelKey, expected_slot_at: datetime, next_slot_at: datetime | None
     ) -> bool:
-        """Move `next_slot_at` on without posting (stale or paused slots); False if lost a race."""
-        _require_aware(expected_slot_at=expected_slot_at, next_slot_at=next_slot_at)
-        statement = (
-            update(ChannelRow)
-            .where(
-                _is_channel(channel),
-                ChannelRow.enabled,
-                ChannelRow.next_slot_at == expected_slot_at,
-            )
-            .values(next_slot_at=next_slot_at, updated_at=self._db.clock())
-            .returning(ChannelRow.id)
+        """`move_slots` for one skip (stale or paused slots); False if it lost a race."""
+        move = SlotMove(
+            channel=channel, expected_slot_at=expected_slot_at, next_slot_at=next_slot_at
         )
+        return channel in await self.move_slots([move])
+
+    async def release_claims(self, claims: Sequence[tuple[Nudge, SlotMove]]) -> int:
+        """Give back claimed, unposted nudges (see `bot.ports`); the picks are forgotten too
+        (NULL: the next pick reads the nudges that really went out)."""
+        released = 0
+        if not claims:
+            return released
+        now = self._db.clock()
         async with self._db.write() as session:
-            if (await session.execute(statement)).scalar_one_or_none() is None:
-                return False
+            for nudge, move in claims:
+                gone = await session.execute(
+                    delete(NudgeRow)
+                    .where(
+                        NudgeRow.id == nudge.id,
+                        NudgeRow.status == NudgeStatus.CLAIMED.value,
+                        NudgeRow.message_id.is_(None),
+                    )
+                    .returning(NudgeRow.id)
+                )
+                if gone.scalar_one_or_none() is None:
+                    continue  # posted (or failed) after all: keep it
+                cursor = (
+                    ChannelRow.next_slot_at.is_(None)
+                    if move.next_slot_at is None
+                    else ChannelRow.next_slot_at == move.next_slot_at
+                )
+                back = await session.execute(
+                    update(ChannelRow)
+                    .where(_is_channel(nudge.channel), ChannelRow.enabled, cursor)
+                    .values(
+                        next_slot_at=move.expected_slot_at, recent_exercises=None, updated_at=now
+                    )
+                    .returning(ChannelRow.id)
+                )
+                released += back.scalar_one_or_none() is not None
             await session.commit()
-            return True
+        return released
 
     async def create_adhoc(self, *, channel: ChannelKey, exercise_key: str) -> Nudge:
         """Record an unscheduled nudge (`/stretch now`), status claimed.
 
-        A channel the bot has not stored yet is created, unscheduled.
+        A channel the bot has not stored yet is created, unscheduled. The channel's stored
+        picks are cleared, so the next scheduled pick reads the nudges (this one included).
         """
         async with self._db.write() as session:
             channel_pk = await self._db.ensure_channel(session, channel)
+            await session.execute(
+                update(ChannelRow)
+                .where(ChannelRow.id == channel_pk, ChannelRow.recent_exercises.is_not(None))
+                .values(recent_exercises=None)
+            )
             nudge_id = (
                 await session.execute(
                     self._db.insert(NudgeRow)
@@ -511,6 +740,20 @@ class SqlNudgeRepository:
         """Record that posting failed; the slot stays claimed so it is not retried."""
         await self._update(nudge_id, status=NudgeStatus.FAILED.value, error=reason)
 
+    async def mark_posted_many(self, posted: Sequence[PostedNudge]) -> None:
+        """`mark_posted` for many nudges: one executemany UPDATE in one transaction."""
+        if not posted:
+            return
+        for one in posted:
+            _require_aware(posted_at=one.posted_at)
+        params = [
+            {"nudge": one.nudge_id, "message": one.message_id, "at": one.posted_at}
+            for one in posted
+        ]
+        async with self._db.write() as session:
+            await (await session.connection()).execute(_MARK_POSTED, params)
+            await session.commit()
+
     async def _update(self, nudge_id: int, **values: Any) -> None:
         async with self._db.write() as session:
             await session.execute(update(NudgeRow).where(NudgeRow.id == nudge_id).values(values))
@@ -529,6 +772,27 @@ class SqlNudgeRepository:
             row = await session.scalar(query)
             return _nudge_from_row(row, channel) if row is not None else None
 
+    async def recent_exercise_keys_many(
+        self, *, channels: Sequence[ChannelKey], limit: int
+    ) -> dict[ChannelKey, list[str]]:
+        """`recent_exercise_keys` for many channels in one query (each an index range scan).
+
+        Every channel asked for is in the result, with an empty list when it has no nudges.
+        """
+        found: dict[ChannelKey, list[str]] = {key: [] for key in channels}
+        if not found:
+            return found
+        unique = list(found)
+        params: dict[str, Any] = {"limit": limit}
+        for n, key in enumerate(unique):
+            params.update({f"p{n}": key.platform, f"t{n}": key.team_id, f"c{n}": key.channel_id})
+        async with self._db.connect() as conn:
+            result = await conn.execute(_recent_picks_statement(len(unique)), params)
+            rows = sorted(result, key=lambda row: (row[0], -row[2]))
+        for n, exercise_key, _ in rows:
+            found[unique[n]].append(exercise_key)
+        return found
+
     async def recent_exercise_keys(self, *, channel: ChannelKey, limit: int) -> list[str]:
         """Exercise keys of the channel's latest posted/claimed nudges, most recent first."""
         query = (
@@ -540,6 +804,129 @@ class SqlNudgeRepository:
         )
         async with self._db.read() as session:
             return list(await session.scalars(query))
+
+
+# Marks found by their message (SqlBreakRepository.apply_marks): a handful of statements per
+# batch of any size, built once per dialect. Each batch's keys go in as one JSON array of
+# arrays, read as a table (`json_each` on SQLite, `json_array_elements` on Postgres) and joined
+# to the table's index: the statement text never changes (asyncpg prepares it once, SQLAlchemy
+# compiles it once) and both engines look each key up in the index (for a row-value IN list of
+# bound values SQLite scans the whole table instead).
+
+
+def _json(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows (tuples) as the JSON array of arrays a `_json_table` reads."""
+    return json.dumps([list(row) for row in rows], separators=(",", ":"))
+
+
+def _json_table(dialect: str, name: str) -> Any:
+    """The JSON array of arrays bound as `name`, as a table of its elements (`value`)."""
+    array = bindparam(name, type_=String)
+    alias = f"given_{name}"  # never a table's name
+    if dialect == "postgresql":
+        return func.json_array_elements(cast(array, JSON)).table_valued("value").alias(alias)
+    return func.json_each(array).table_valued("value").alias(alias)
+
+
+def _json_item(dialect: str, table: Any, index: int, type_: Any = None) -> ColumnElement[Any]:
+    """Element `index` of each array of a `_json_table` (text unless `type_` is given)."""
+    if dialect == "postgresql":
+        item: ColumnElement[Any] = table.c.value.op("->>")(literal_column(str(index)))
+    else:
+        item = func.json_extract(table.c.value, literal_column(f"'$[{index}]'"))
+    return cast(item, type_) if type_ is not None else item
+
+
+@dataclass(frozen=True)
+class _MarkStatements:
+    lock_nudges: Any  # [[platform, team_id, channel_id, message_id]] -> the nudges, locked
+    opted_out: Any  # [[platform, team_id, person_id]] -> those who opted out
+    insert_marks: Any  # executemany
+    insert_breaks: Any  # executemany, RETURNING the (nudge, person) of the breaks made
+    delete_marks: Any  # [[nudge_id, person_id, mark]] -> RETURNING the marks deleted
+    delete_unmarked_breaks: Any  # [[nudge_id, person_id]] -> RETURNING the breaks deleted
+    breaks_per_nudge: Any  # [[nudge_id]] -> (nudge_id, count)
+
+
+def _mark_statements(dialect: str) -> _MarkStatements:
+    def item(table: Any, index: int, type_: Any = None) -> ColumnElement[Any]:
+        return _json_item(dialect, table, index, type_)
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    messages = _json_table(dialect, "messages")
+    people = _json_table(dialect, "people")
+    marks = _json_table(dialect, "marks")
+    breaks = _json_table(dialect, "breaks")
+    nudges = _json_table(dialect, "nudges")
+    return _MarkStatements(
+        # Locked in id order, so two batches (two replicas) never wait on each other in a
+        # cycle; the lock serialises mark changes per nudge, as `_lock_nudge` does. SQLite
+        # renders no FOR UPDATE: BEGIN IMMEDIATE serialised the writers already.
+        lock_nudges=select(
+            ChannelRow.platform,
+            ChannelRow.team_id,
+            ChannelRow.channel_id,
+            NudgeRow.message_id,
+            NudgeRow.id,
+            NudgeRow.channel_pk,
+        )
+        .select_from(messages)
+        .join(
+            ChannelRow,
+            and_(
+                ChannelRow.platform == item(messages, 0),
+                ChannelRow.team_id == item(messages, 1),
+                ChannelRow.channel_id == item(messages, 2),
+            ),
+        )
+        .join(
+            NudgeRow,
+            and_(NudgeRow.channel_pk == ChannelRow.id, NudgeRow.message_id == item(messages, 3)),
+        )
+        .order_by(NudgeRow.id)
+        .with_for_update(of=NudgeRow, key_share=True),
+        opted_out=select(PersonRow.platform, PersonRow.team_id, PersonRow.person_id)
+        .select_from(people)
+        .join(
+            PersonRow,
+            and_(
+                PersonRow.platform == item(people, 0),
+                PersonRow.team_id == item(people, 1),
+                PersonRow.person_id == item(people, 2),
+            ),
+        )
+        .where(PersonRow.opted_out),
+        insert_marks=insert(BreakMarkRow).on_conflict_do_nothing(
+            index_elements=["nudge_id", "person_id", "mark"]
+        ),
+        insert_breaks=insert(BreakRow)
+        .on_conflict_do_nothing(index_elements=["nudge_id", "person_id"])
+        .returning(BreakRow.nudge_id, BreakRow.person_id),
+        delete_marks=delete(BreakMarkRow)
+        .where(
+            tuple_(BreakMarkRow.nudge_id, BreakMarkRow.person_id, BreakMarkRow.mark).in_(
+                select(item(marks, 0, BigIntId), item(marks, 1), item(marks, 2)).select_from(marks)
+            )
+        )
+        .returning(BreakMarkRow.nudge_id, BreakMarkRow.person_id, BreakMarkRow.mark),
+        delete_unmarked_breaks=delete(BreakRow)
+        .where(
+            tuple_(BreakRow.nudge_id, BreakRow.person_id).in_(
+                select(item(breaks, 0, BigIntId), item(breaks, 1)).select_from(breaks)
+            ),
+            ~exists().where(
+                BreakMarkRow.nudge_id == BreakRow.nudge_id,
+                BreakMarkRow.person_id == BreakRow.person_id,
+            ),
+        )
+        .returning(BreakRow.nudge_id, BreakRow.person_id),
+        breaks_per_nudge=select(BreakRow.nudge_id, func.count())
+        .where(BreakRow.nudge_id.in_(select(item(nudges, 0, BigIntId)).select_from(nudges)))
+        .group_by(BreakRow.nudge_id),
+    )
+
+
+_MARK_SQL = {dialect: _mark_statements(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 class SqlBreakRepository:
@@ -625,6 +1012,199 @@ class SqlBreakRepository:
             breaks = await self._breaks_on(session, nudge_id)
             await session.commit()
         return BreakChange(changed=deleted is not None, breaks_on_nudge=breaks)
+
+    async def apply_marks(
+        self, changes: Sequence[MarkChange], *, opt_outs: bool = True
+    ) -> list[MarkOutcome]:
+        """Apply marks found by their message, in order, in one transaction (see `bot.ports`).
+
+        A handful of statements whatever the number of changes (see `_MARK_SQL`): the nudges
+        (locked), the people who opted out (with `opt_outs`), per run of consecutive adds one
+        INSERT of marks and one of breaks (per run of removes, one DELETE of marks and one of
+        the breaks left without a mark), then the breaks per nudge. Each change gets the
+        `changed` and `breaks_on_nudge` it would have got applied alone, in this order.
+        """
+        if not changes:
+            return []
+        for change in changes:
+            _require_aware(at=change.at)
+        sql = _MARK_SQL[self._db.dialect]
+        messages = {
+            (c.channel.platform, c.channel.team_id, c.channel.channel_id, c.message_id)
+            for c in changes
+        }
+        # Per change: the nudge (id, channel pk) its message is; None: nothing to store.
+        targets: list[tuple[int, int] | None] = [None] * len(changes)
+        opted_out = [False] * len(changes)
+        delta = [0] * len(changes)  # +1: made its break, -1: took its break back
+        async with self._db.write() as session:
+            conn = await session.connection()
+            found: dict[tuple[str, str, str, str | None], tuple[int, int]] = {}
+            # Ascending ids: the latest nudge posted as the message wins, as in find_by_message.
+            for (
+                platform,
+                team_id,
+                channel_id,
+                message_id,
+                nudge_id,
+                channel_pk,
+            ) in await conn.execute(sql.lock_nudges, {"messages": _json(messages)}):
+                found[(platform, team_id, channel_id, message_id)] = (nudge_id, channel_pk)
+            for i, c in enumerate(changes):
+                key = (c.channel.platform, c.channel.team_id, c.channel.channel_id, c.message_id)
+                targets[i] = found.get(key)
+            if opt_outs:
+                await self._drop_opted_out(conn, changes, targets, opted_out)
+            start = 0
+            while start < len(changes):
+                end = start
+                while end < len(changes) and changes[end].added == changes[start].added:
+                    end += 1
+                run = [i for i in range(start, end) if targets[i] is not None]
+                if run and changes[start].added:
+                    await self._add_run(conn, changes, targets, run, delta)
+                elif run:
+                    await self._remove_run(conn, changes, targets, run, delta)
+                start = end
+            nudge_ids = {target[0] for target in targets if target is not None}
+            counts: dict[int, int] = {}
+            if nudge_ids:
+                counts = {
+                    nudge_id: int(count)
+                    for nudge_id, count in await conn.execute(
+                        sql.breaks_per_nudge, {"nudges": _json((n,) for n in nudge_ids)}
+                    )
+                }
+            await session.commit()
+        # Replay the batch on the counts from before it, so each change sees the count it made.
+        running = dict(counts)
+        for target, step in zip(targets, delta, strict=True):
+            if target is not None:
+                running[target[0]] = running.get(target[0], 0) - step
+        outcomes: list[MarkOutcome] = []
+        for i, target in enumerate(targets):
+            if target is None:
+                nothing = BreakChange(changed=False, breaks_on_nudge=0)
+                outcomes.append(MarkOutcome(nudge_id=None, change=nothing, opted_out=opted_out[i]))
+                continue
+            running[target[0]] += delta[i]
+            made = BreakChange(changed=delta[i] != 0, breaks_on_nudge=running[target[0]])
+            outcomes.append(MarkOutcome(nudge_id=target[0], change=made))
+        return outcomes
+
+    async def _drop_opted_out(
+        self,
+        conn: AsyncConnection,
+        changes: Sequence[MarkChange],
+        targets: list[tuple[int, int] | None],
+        opted_out: list[bool],
+    ) -> None:
+        """Forget the targets of added marks whose person opted out in the workspace."""
+        people = {
+            (c.channel.platform, c.channel.team_id, c.person_id)
+            for c, target in zip(changes, targets, strict=True)
+            if c.added and target is not None
+        }
+        if not people:
+            return
+        hidden = {
+            (platform, team_id, person_id)
+            for platform, team_id, person_id in await conn.execute(
+                _MARK_SQL[self._db.dialect].opted_out, {"people": _json(people)}
+            )
+        }
+        for i, c in enumerate(changes):
+            if c.added and (c.channel.platform, c.channel.team_id, c.person_id) in hidden:
+                targets[i] = None
+                opted_out[i] = True
+
+    async def _add_run(
+        self,
+        conn: AsyncConnection,
+        changes: Sequence[MarkChange],
+        targets: list[tuple[int, int] | None],
+        run: list[int],
+        delta: list[int],
+    ) -> None:
+        """Insert the run's marks and the breaks they make; the first add per (nudge, person)
+        gets the break it made."""
+        sql = _MARK_SQL[self._db.dialect]
+        marks: dict[tuple[int, str, str], dict[str, Any]] = {}
+        first: dict[tuple[int, str], int] = {}
+        for i in run:
+            change, target = changes[i], targets[i]
+            assert target is not None
+            nudge_id = target[0]
+            marks.setdefault(
+                (nudge_id, change.person_id, change.mark),
+                {
+                    "nudge_id": nudge_id,
+                    "person_id": change.person_id,
+                    "mark": change.mark,
+                    "created_at": change.at,
+                },
+            )
+            first.setdefault((nudge_id, change.person_id), i)
+        await conn.execute(sql.insert_marks, list(marks.values()))
+        # Inserted whether or not the mark was new, so a mark never lacks its break.
+        breaks = []
+        for (nudge_id, person_id), i in first.items():
+            target = targets[i]
+            assert target is not None
+            breaks.append(
+                {
+                    "nudge_id": nudge_id,
+                    "channel_pk": target[1],
+                    "person_id": person_id,
+                    "logged_at": changes[i].at,
+                }
+            )
+        for nudge_id, person_id in await conn.execute(sql.insert_breaks, breaks):
+            delta[first[(nudge_id, person_id)]] = 1
+
+    async def _remove_run(
+        self,
+        conn: AsyncConnection,
+        changes: Sequence[MarkChange],
+        targets: list[tuple[int, int] | None],
+        run: list[int],
+        delta: list[int],
+    ) -> None:
+        """Delete the run's marks and the breaks left without one; a break taken back goes to
+        the last change that removed one of its marks."""
+        sql = _MARK_SQL[self._db.dialect]
+        wanted: set[tuple[int, str, str]] = set()
+        groups: dict[tuple[int, str], int] = {}  # (nudge, person) -> the run's last change
+        for i in run:
+            target = targets[i]
+            assert target is not None
+            wanted.add((target[0], changes[i].person_id, changes[i].mark))
+            groups[(target[0], changes[i].person_id)] = i
+        deleted = {
+            (nudge_id, person_id, mark)
+            for nudge_id, person_id, mark in await conn.execute(
+                sql.delete_marks, {"marks": _json(wanted)}
+            )
+        }
+        gone = {
+            (nudge_id, person_id)
+            for nudge_id, person_id in await conn.execute(
+                sql.delete_unmarked_breaks, {"breaks": _json(groups)}
+            )
+        }
+        if not gone:
+            return
+        taker = dict(groups)  # a break without marks left (none of ours): the last change
+        removed: set[tuple[int, str, str]] = set()
+        for i in run:
+            target = targets[i]
+            assert target is not None
+            mark = (target[0], changes[i].person_id, changes[i].mark)
+            if mark in deleted and mark not in removed:  # each mark is removed once
+                removed.add(mark)
+                taker[(target[0], changes[i].person_id)] = i
+        for group in gone:
+            delta[taker[group]] = -1
 
     async def counts(
         self, *, channel: ChannelKey, since: datetime | None, until: datetime | None = None

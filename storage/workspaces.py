@@ -12,10 +12,10 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.ports import ChannelKey
+from bot.ports import ChannelKey, ChannelState
 from bot.workspaces import (
     UNINSTALLED_REASON,
     CooldownRepository,
@@ -37,10 +37,36 @@ from storage.models import (
     PersonRow,
     WorkspaceRow,
 )
-from storage.repositories import Clock, _Database, _utc_now, spec_from_row
+from storage.repositories import Clock, _Database, _state_from_row, _utc_now, spec_from_row
 
 ACTIVE = "active"
 UNINSTALLED = "uninstalled"
+
+# `/stretch status` reads its channel and checks its workspace: one prebuilt statement (bound
+# parameters, run by `_Database.first`) answers both. The channel's columns keep their names,
+# so a row reads like a `ChannelRow`; the workspace's are prefixed.
+_WORKSPACE_AND_CHANNEL = (
+    select(
+        WorkspaceRow.status.label("ws_status"),
+        WorkspaceRow.enterprise_id.label("ws_enterprise_id"),
+        WorkspaceRow.uninstalled_at.label("ws_uninstalled_at"),
+        WorkspaceRow.admins_only.label("ws_admins_only"),
+        *ChannelRow.__table__.columns,
+    )
+    .select_from(WorkspaceRow)
+    .outerjoin(
+        ChannelRow,
+        and_(
+            ChannelRow.platform == WorkspaceRow.platform,
+            ChannelRow.team_id == WorkspaceRow.team_id,
+            ChannelRow.channel_id == bindparam("channel_id"),
+        ),
+    )
+    .where(
+        WorkspaceRow.platform == bindparam("platform"),
+        WorkspaceRow.team_id == bindparam("team_id"),
+    )
+)
 
 
 def _is_workspace(platform: str, team_id: str) -> ColumnElement[bool]:
@@ -94,6 +120,29 @@ class SqlWorkspaceRepository:
         async with self._db.read() as session:
             row = await session.scalar(select(WorkspaceRow).where(_is_workspace(platform, team_id)))
             return _workspace_from_row(row) if row is not None else None
+
+    async def get_with_channel(
+        self, channel: ChannelKey
+    ) -> tuple[Workspace, ChannelState | None] | None:
+        """The channel's workspace and the channel's state, in one read (None: unknown
+        workspace)."""
+        params = {
+            "platform": channel.platform,
+            "team_id": channel.team_id,
+            "channel_id": channel.channel_id,
+        }
+        row = await self._db.first(_WORKSPACE_AND_CHANNEL, params)
+        if row is None:
+            return None
+        workspace = Workspace(
+            platform=channel.platform,
+            team_id=channel.team_id,
+            enterprise_id=row.ws_enterprise_id,
+            installed=row.ws_status == ACTIVE,
+            uninstalled_at=row.ws_uninstalled_at,
+            admins_only=row.ws_admins_only,
+        )
+        return workspace, _state_from_row(row) if row.id is not None else None
 
     async def ensure(
         self, *, platform: str, team_id: str, enterprise_id: str | None = None

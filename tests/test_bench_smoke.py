@@ -92,11 +92,22 @@ def test_fanout_postgres(capsys: pytest.CaptureFixture[str]) -> None:
     assert_goal_lines(out)
 
 
-def test_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    out = run_bench(commands.main, ["--requests", "20", "--rounds", "2", "--warmup", "4"], capsys)
-    assert "bare Bolt ack" in out and "stretchbot" in out
-    assert "response_url posts: 20/20 arrived (all)" in out
-    assert "ratio p50 bot/bare" in out
+COMMANDS = ["--requests", "20", "--rounds", "2", "--warmup", "4"]
+
+
+def test_commands_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(commands.main, [*COMMANDS, "--skip-postgres"], capsys)
+    assert "bare Bolt ack (sqlite run)" in out and "stretchbot sqlite" in out
+    assert "sqlite: answers 20/20 arrived (all;" in out
+    assert "ratio sqlite: p50 bot/bare" in out
+    assert_goal_lines(out, 2)
+
+
+@needs_postgres
+def test_commands_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(commands.main, [*COMMANDS, "--skip-sqlite", "--postgres", POSTGRES_URL], capsys)
+    assert "postgres: answers 20/20 arrived (all;" in out
+    assert "ratio postgres: p50 bot/bare" in out
     assert_goal_lines(out, 2)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
@@ -36,6 +37,7 @@ def build_bolt_app(
     socket_mode: bool,
     oauth_flow: StretchOAuthFlow | None = None,
     tokens: BotTokens | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> AsyncApp:
     """The Bolt AsyncApp with /stretch, reactions, channel lifecycle events and the Done button.
 
@@ -46,6 +48,8 @@ def build_bolt_app(
     OAuth mode (`oauth_flow`): each request is authorized from the installation store (the
     bot token of its workspace or organization); Bolt caches each token's auth.test answer,
     so a workspace costs one auth.test per process, not one per request.
+
+    `session`: the bot's shared HTTP session, for the answers /stretch posts to response_urls.
     """
     bolt_logger = logging.getLogger("stretchbot.bolt")
     bolt_logger.addFilter(_drop_token_unused_warning)
@@ -98,7 +102,7 @@ def build_bolt_app(
             return BoltResponse(status=400, body='{"error": "malformed payload"}')
         return None
 
-    commands.register(app, services)
+    commands.register(app, services, session=session)
     events.register(app, services, tokens=tokens)
     actions.register(app, services)
 

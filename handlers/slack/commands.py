@@ -1,27 +1,104 @@
-"""The /stretch slash command: ack at once, then run the command and answer."""
+"""The /stretch slash command: answer in the ack when that is quick, else ack and answer later.
+
+Slack waits 3 s for the ack (the HTTP answer to its request), and shows a text in the ack body
+to the person who typed the command, just like a post to the command's response_url:
+
+- An answer known without I/O (a rate-limit refusal, a parse error) is the ack body.
+- A private read (`status`, `stats`, `help`, `admins-only` without on/off: see
+  `bot.services.is_private_read`) is answered in the ack body when its answer is ready within
+  `ACK_BUDGET_SECONDS`; otherwise (a slow database) the command is acked empty and the answer,
+  whose work keeps running, follows through the response_url.
+- Everything else (schedule changes, `now`, leaderboards: writes and public posts) is acked at
+  once and answered through the response_url.
+
+Command work runs at most `COMMAND_WORKERS` at a time per kind (private reads, the rest), so a
+burst waits in memory instead of crowding the event loop ahead of new acks or the database
+pool, and a slow Slack call in a write never delays a read. Answers to response_urls go through
+the bot's shared aiohttp session (keep-alive) instead of Bolt's `respond`, which opens a new
+session and TCP connection for every answer.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import schedules
 from bot.ports import ChannelKey
-from bot.services import CommandContext, StretchService
+from bot.services import CommandContext, Reply, StretchService, is_private_read
 from handlers.slack.blocks import reply_text
 
 logger = logging.getLogger("stretchbot.slack")
 
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+ACK_BUDGET_SECONDS = 1.5  # a private read answered later than this goes to the response_url
+COMMAND_WORKERS = 8  # commands of one kind (private reads / the rest) run at once
+RESPOND_TIMEOUT_SECONDS = 30.0  # one response_url post, retries included
 
 
-def register(app: AsyncApp, services: StretchService) -> None:
+class Responder:
+    """Posts answers to response_urls, all over one aiohttp session (None: a session per
+    post, as Bolt's `respond` does)."""
+
+    def __init__(self, session: aiohttp.ClientSession | None) -> None:
+        self.session = session
+
+    async def __call__(self, response_url: str, reply: Reply) -> None:
+        if not response_url:
+            logger.warning("a /stretch command without a response_url; its answer is dropped")
+            return
+        client = AsyncWebhookClient(response_url, session=self.session, logger=logger)
+        try:
+            async with asyncio.timeout(RESPOND_TIMEOUT_SECONDS):
+                response = await client.send_dict(message(reply))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning("could not post a /stretch answer to its response_url: %r", exc)
+            return
+        if response.status_code != 200:
+            logger.warning(
+                "the response_url refused a /stretch answer: %s %s",
+                response.status_code,
+                (response.body or "")[:200],
+            )
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """The Slack message for a command answer (ack body or response_url post)."""
+    return {
+        "text": reply_text(reply.text),
+        "response_type": "in_channel" if reply.public else "ephemeral",
+    }
+
+
+def register(
+    app: AsyncApp, services: StretchService, *, session: aiohttp.ClientSession | None = None
+) -> None:
+    respond = Responder(session)
+    reads = asyncio.Semaphore(COMMAND_WORKERS)
+    writes = asyncio.Semaphore(COMMAND_WORKERS)
+
+    async def execute(
+        ctx: CommandContext, command: schedules.Command, slots: asyncio.Semaphore
+    ) -> Reply | None:
+        async with slots:
+            try:
+                return await services.execute_command(ctx, command)
+            except Exception:
+                logger.exception(
+                    "/stretch failed team=%s channel=%s",
+                    ctx.channel.team_id,
+                    ctx.channel.channel_id,
+                )
+                return Reply(SORRY)
+
     @app.command("/stretch")
-    async def stretch_command(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
+    async def stretch_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         ctx = CommandContext(
             channel=ChannelKey(
                 "slack", str(command.get("team_id", "")), str(command.get("channel_id", ""))
@@ -29,16 +106,31 @@ def register(app: AsyncApp, services: StretchService) -> None:
             user_id=str(command.get("user_id", "")),
             enterprise_id=str(command.get("enterprise_id") or "") or None,
         )
-        try:
-            reply = await services.run_command(ctx, str(command.get("text") or ""))
-        except Exception:
-            logger.exception(
-                "/stretch failed team=%s channel=%s", ctx.channel.team_id, ctx.channel.channel_id
-            )
-            await respond(text=SORRY, response_type="ephemeral")
+        response_url = str(command.get("response_url") or "")
+        checked = services.check_command(ctx, str(command.get("text") or ""))
+        if isinstance(checked, Reply):
+            await ack(**message(checked))
             return
+        if not is_private_read(checked):
+            await ack()
+            reply = await execute(ctx, checked, writes)
+            if reply is not None:
+                await respond(response_url, reply)
+            return
+        # Past the budget a timer acks (empty) and the work goes on: its answer then goes to
+        # the response_url. A timer, not a task plus asyncio.wait: this is every status
+        # command's path, and that pair cost more CPU here than the status read itself.
+        late: list[asyncio.Task[BoltResponse]] = []
+        timer = asyncio.get_running_loop().call_later(
+            ACK_BUDGET_SECONDS, lambda: late.append(asyncio.ensure_future(ack()))
+        )
+        try:
+            reply = await execute(ctx, checked, reads)
+        finally:
+            timer.cancel()
+        if not late:
+            await (ack() if reply is None else ack(**message(reply)))
+            return
+        await late[0]
         if reply is not None:
-            await respond(
-                text=reply_text(reply.text),
-                response_type="in_channel" if reply.public else "ephemeral",
-            )
+            await respond(response_url, reply)

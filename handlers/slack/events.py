@@ -36,12 +36,14 @@ def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | Non
         if user == context.bot_user_id:  # the bot's own reactions never count
             return
         channel = ChannelKey("slack", team_of(body, context), str(item.get("channel", "")))
-        change = services.log_break if added else services.undo_break
-        await change(
+        # Acked already and nobody to answer: queue the mark for the break writer, which
+        # writes it with others in one transaction (and logs it if it cannot).
+        await services.queue_mark(
             channel=channel,
             message_id=str(item.get("ts", "")),
             person_id=str(user),
             mark=f"reaction:{mark}",
+            added=added,
         )
 
     @app.event("reaction_added")

@@ -281,6 +281,10 @@ class SlackClient:
         )
         return await self.post(bot, body), name
 
+    async def answer(self, reply: Reply, name: str, timeout: float = 5.0) -> dict[str, Any]:
+        """A command's answer, wherever it arrives: its ack body, else response_url `name`."""
+        return payloads.ack_answer(reply.text) or await self.response(name, timeout)
+
     def responded(self, name: str) -> bool:
         return any(item.name == name for item in self.slack.responses)
 

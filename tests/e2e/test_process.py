@@ -122,10 +122,12 @@ async def test_http_mode_commands_reactions_and_leaderboard(
     assert "every 45 minutes" in announced["text"], announced
     assert "Europe/Berlin" in announced["text"], announced  # the typist's users.info tz
 
-    # `/stretch status` answers only the person who asked.
+    # `/stretch status` answers only the person who asked, in the ack itself.
     reply, name = await slack_client.command(bot, "status")
     assert reply.status == 200, reply.text
-    status = await slack_client.response(name)
+    assert reply.elapsed < SLACK_ACK_LIMIT, reply
+    status = payloads.ack_answer(reply.text)
+    assert status is not None, reply
     assert status.get("response_type") == "ephemeral", status
     assert "every 45 minutes" in status["text"], status
     assert "Next nudges" in status["text"], status
@@ -201,14 +203,14 @@ async def test_schedule_survives_restart(
     await slack_client.response(name)
     reply, name = await slack_client.command(first, "status")
     assert reply.status == 200, reply.text
-    before = (await slack_client.response(name))["text"]
+    before = (await slack_client.answer(reply, name))["text"]
     assert "every 45 minutes" in before, before
     await stop_cleanly(first)
 
     second = await start_bot(env)  # same SQLite file, fresh process, new port
     reply, name = await slack_client.command(second, "status")
     assert reply.status == 200, reply.text
-    after = (await slack_client.response(name))["text"]
+    after = (await slack_client.answer(reply, name))["text"]
     assert "Next nudges" in after, after
     assert after.splitlines()[0] == before.splitlines()[0], (before, after)
     await stop_cleanly(second)

@@ -81,6 +81,7 @@ class Call:
         content_type: ``application/json``, ``application/x-www-form-urlencoded``, ...
         status: HTTP status the fake answered.
         response: The JSON body the fake answered.
+        received_at: When the request arrived (event loop time, seconds).
     """
 
     method: str
@@ -90,6 +91,7 @@ class Call:
     content_type: str = ""
     status: int = 200
     response: JsonDict = field(default_factory=dict)
+    received_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,9 @@ class FakeSlack:
 
         # Knobs a test or benchmark sets directly.
         self.latency: float = 0.0
+        # Most requests of one method under way at once (what a concurrency cap should bound).
+        self.max_in_flight: dict[str, int] = {}
+        self._in_flight: dict[str, int] = {}
         self.per_channel_limit: float | None = None
         self.invalid_tokens: set[str] = set()
         self.revoked_tokens: set[str] = set()
@@ -692,11 +697,22 @@ class FakeSlack:
         token = _bearer_token(request.headers.get("Authorization"))
         if token is None and isinstance(params.get("token"), str):
             token = params["token"]
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
-        return await self._answer(
-            request, method, params, token, self._dispatch(method, params, token)
-        )
+        received_at = asyncio.get_running_loop().time()
+        self._in_flight[method] = in_flight = self._in_flight.get(method, 0) + 1
+        self.max_in_flight[method] = max(self.max_in_flight.get(method, 0), in_flight)
+        try:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            return await self._answer(
+                request,
+                method,
+                params,
+                token,
+                self._dispatch(method, params, token),
+                received_at=received_at,
+            )
+        finally:
+            self._in_flight[method] -= 1
 
     async def _answer(
         self,
@@ -705,6 +721,8 @@ class FakeSlack:
         params: JsonDict,
         token: str | None,
         reply: _Reply,
+        *,
+        received_at: float | None = None,
     ) -> web.Response:
         headers = dict(reply.headers)
         if reply.status == 200 and token and token.startswith("xoxb-"):
@@ -718,6 +736,9 @@ class FakeSlack:
                 content_type=request.content_type,
                 status=reply.status,
                 response=reply.body,
+                received_at=(
+                    asyncio.get_running_loop().time() if received_at is None else received_at
+                ),
             )
         )
         await self._notify()

@@ -177,6 +177,17 @@ def slash_command_body(
 # Events API
 
 
+def ack_answer(body: str) -> JsonDict | None:
+    """The answer an app put in its ack of a slash command: the HTTP body, a message such as
+    ``{"text": ..., "response_type": "ephemeral"}``, which Slack shows like a response_url
+    post; None for an empty ack (just an acknowledgment)."""
+    if not body:
+        return None
+    answer = json.loads(body)
+    assert isinstance(answer, dict), body
+    return answer if answer.get("text") else None
+
+
 def event_callback(
     event: JsonDict,
     *,

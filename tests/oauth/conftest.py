@@ -138,7 +138,9 @@ class OAuthBot:
         org_wide: bool = False,
         wait_reply: bool = True,
     ) -> dict[str, Any] | None:
-        """`/stretch <text>` in `team`; the body posted to its response_url (or None)."""
+        """`/stretch <text>` in `team`; the answer, wherever it arrives: the ack body (quick
+        private answers), else the body posted to its response_url (None with `wait_reply`
+        off, or when the ack carried none)."""
         self._responses += 1
         name = f"r{self._responses}"
         fields = payloads.slash_command_payload(
@@ -152,8 +154,9 @@ class OAuthBot:
         fields["is_enterprise_install"] = "true" if org_wide else "false"
         status, body = await self.post(urlencode(fields))
         assert status == 200, body
-        if not wait_reply:
-            return None
+        answered = payloads.ack_answer(body)
+        if answered is not None or not wait_reply:
+            return answered
         return await self.response(name)
 
     async def response(self, name: str, timeout: float = 5.0) -> dict[str, Any]:

@@ -92,7 +92,9 @@ class BotDriver:
     async def command(
         self, text: str, *, user: str = "U0001", channel: str = "C0001", wait_reply: bool = True
     ) -> dict[str, Any] | None:
-        """Send `/stretch <text>`; return the body posted to the response_url (or None)."""
+        """Send `/stretch <text>`; return the answer, wherever it arrives: the ack body (quick
+        private answers), else the body posted to the response_url (None with `wait_reply`
+        off, or when the ack carried none)."""
         self._responses += 1
         name = f"r{self._responses}"
         body = payloads.slash_command_body(
@@ -104,8 +106,9 @@ class BotDriver:
         )
         reply = await self.post(body)
         assert reply.status == 200, reply.text
-        if not wait_reply:
-            return None
+        answered = payloads.ack_answer(reply.text)
+        if answered is not None or not wait_reply:
+            return answered
         return await self.response(name)
 
     async def response(self, name: str, timeout: float = 5.0) -> dict[str, Any]:
@@ -186,6 +189,20 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+def assert_no_repeat_of_the_last_three(bot: BotDriver, count: int) -> None:
+    """The channel's nudges (the exercise key on each Done button) are `count`, and none repeats
+    any of the three before it."""
+    keys = [
+        b["elements"][0]["value"]
+        for m in bot.posts()
+        for b in m["blocks"]
+        if b["type"] == "actions"
+    ]
+    assert len(keys) == count, keys
+    for i in range(3, len(keys)):
+        assert keys[i] not in keys[i - 3 : i], keys
 
 
 def blocks_text(message: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.scenario.conftest import (
     BotDriver,
     FakeClock,
+    assert_no_repeat_of_the_last_three,
     blocks_text,
     bot_settings,
     eventually,
@@ -134,15 +135,7 @@ async def test_picks_never_repeat_the_last_three(bot: BotDriver) -> None:
     for _ in range(12):
         await post_due(bot, at)
         at += timedelta(minutes=15)
-    keys = [
-        b["elements"][0]["value"]
-        for m in bot.posts()
-        for b in m["blocks"]
-        if b["type"] == "actions"
-    ]
-    assert len(keys) == 12
-    for i in range(3, len(keys)):
-        assert keys[i] not in keys[i - 3 : i]
+    assert_no_repeat_of_the_last_three(bot, 12)
 
 
 async def test_seated_only_channel_gets_seated_exercises(bot: BotDriver) -> None:
