@@ -499,7 +499,10 @@ async def test_metrics_count_posts_429s_breaks_and_lateness(bot: BotDriver) -> N
     await eventually(break_counted, what="the break in /metrics")
     text = await metrics()
     assert 'stretchbot_nudges_posted_total{kind="scheduled",platform="slack"} 1.0' in text
-    assert 'stretchbot_chat_api_rate_limited_total{method="chat.postMessage",platform="slack"} 1.0' in text
+    assert (
+        'stretchbot_chat_api_rate_limited_total{method="chat.postMessage",platform="slack"} 1.0'
+        in text
+    )
     assert "stretchbot_slot_lateness_seconds_count 1.0" in text
     assert 'stretchbot_slot_lateness_seconds_bucket{le="10.0"} 1.0' in text
     assert 'stretchbot_chat_api_seconds_count{method="chat.postMessage",platform="slack"}' in text

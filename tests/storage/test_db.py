@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
+from storage import db as db_module
 from storage.db import (
     alembic_config,
     create_engine,
@@ -85,6 +86,65 @@ async def test_postgres_engine_connects(postgres_url: str) -> None:
     try:
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+async def _kill_connections(url: str) -> int:
+    """What a Postgres restart (or an idle-connection reaper) does to the bot's pool."""
+    admin = create_engine(url)
+    try:
+        async with admin.connect() as conn:
+            killed = await conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return int(killed.scalar_one())
+    finally:
+        await admin.dispose()
+
+
+async def test_postgres_pool_survives_a_restart_of_idle_connections(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)  # every reused connection is idle
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as conn:
+            backend = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert await _kill_connections(postgres_url) == 1
+        async with engine.connect() as conn:  # pinged, found dead, replaced: no error
+            again = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert again != backend
+    finally:
+        await engine.dispose()
+
+
+async def test_postgres_pool_pings_only_connections_that_sat_idle(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+
+    def counting_ping(dbapi_connection: object) -> bool:
+        pings.append(1)
+        return bool(real_ping(dbapi_connection))
+
+    engine.dialect.do_ping = counting_ping  # type: ignore[method-assign]
+    try:
+        for _ in range(5):  # back to back: no ping on the hot path
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        assert pings == []
+        pool_entry = None
+        async with engine.connect() as conn:
+            pool_entry = (await conn.get_raw_connection())._connection_record
+        assert pool_entry is not None
+        pool_entry.info["idle_since"] -= db_module.IDLE_PING_SECONDS + 1  # as if it sat idle
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        assert pings == [1]
     finally:
         await engine.dispose()
 
