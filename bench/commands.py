@@ -283,7 +283,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="requests (default 2000)")
     parser.add_argument("--concurrency", type=int, default=32, help="in flight (default 32)")
     parser.add_argument(
-        "--rounds", type=int, default=4, help="alternating bare/bot rounds (default 4)"
+        "--rounds",
+        type=int,
+        default=10,
+        help="alternating bare/bot rounds (default 10: short rounds, so drift in the shared "
+        "host's speed hits both alike)",
     )
     parser.add_argument("--warmup", type=int, default=20, help="warm-up requests (default 20)")
     parser.add_argument(
