@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import leaderboard, schedules
+from bot.batching import BatchWriter
 from bot.exercises import RECENT_WINDOW, Exercise, find_exercise, pick_exercise
 from bot.leaderboard import Period
-from bot.marks import MarkWriter
 from bot.metrics import Metrics
 from bot.ports import (
     Board,
@@ -31,7 +31,6 @@ from bot.ports import (
     MarkChange,
     MarkOutcome,
     Nudge,
-    NudgeRepository,
     PostedNudge,
     PostError,
     PostResult,
@@ -52,9 +51,9 @@ STREAK_LOOKBACK = timedelta(days=400)
 STATUS_SLOTS = 5
 DUE_BATCH = 500
 CLAIM_BATCH = 100  # most slots claimed per transaction (and waiting to be posted)
-MARK_BATCH = 64  # posted message ids written per transaction ...
-MARK_DELAY = 0.05  # ... or this many seconds after the first one waiting
-WRITE_RETRY_PAUSES = (0.2, 1.0, 3.0, 0.0)  # pause after each failed try; the last try gives up
+POSTED_BATCH = 64  # posted message ids written per transaction ...
+POSTED_LINGER = 0.05  # ... or this many seconds after the first one waiting
+POSTED_FLUSH_SECONDS = 30.0  # a pass waits this long at most for its ids to be written
 
 HEALTH_NOTE = (
     "Move gently and within what feels comfortable. If you feel pain, tingling, numbness or "
@@ -123,56 +122,6 @@ class _Claimed:
     move: SlotMove
     exercise: Exercise
     slot: datetime
-
-
-class _PostedMarks:
-    """The message ids of posted nudges, written MARK_BATCH at a time or MARK_DELAY after
-    the first one waiting, whichever comes first (one transaction instead of one per post).
-    A failed write is retried (it is idempotent); `close` writes what is left."""
-
-    def __init__(self, nudges: NudgeRepository) -> None:
-        self._nudges = nudges
-        self._pending: list[PostedNudge] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self._writes: set[asyncio.Task[None]] = set()
-
-    def add(self, posted: PostedNudge) -> None:
-        self._pending.append(posted)
-        if len(self._pending) >= MARK_BATCH:
-            self._flush()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(MARK_DELAY, self._flush)
-
-    def _flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        batch, self._pending = self._pending, []
-        if batch:
-            task = asyncio.create_task(self._write(batch))
-            self._writes.add(task)
-            task.add_done_callback(self._writes.discard)
-
-    async def _write(self, batch: list[PostedNudge]) -> None:
-        for attempt, pause in enumerate(WRITE_RETRY_PAUSES):
-            try:
-                await self._nudges.mark_posted_many(batch)
-                return
-            except Exception:
-                if attempt == len(WRITE_RETRY_PAUSES) - 1:
-                    # The posts are out; only reactions on them will not be counted.
-                    logger.exception(
-                        "nudge.mark_posted_failed nudges=%s",
-                        ",".join(str(p.nudge_id) for p in batch),
-                    )
-                    return
-                logger.warning("nudge ids write failed; retrying in %.1fs", pause, exc_info=True)
-                await asyncio.sleep(pause)
-
-    async def close(self) -> None:
-        self._flush()
-        while self._writes:
-            await asyncio.gather(*self._writes)
 
 
 # Commands that change a channel's schedule: the ones `admins-only` restricts.
@@ -257,8 +206,17 @@ class StretchService:
         self.retention = retention
         self.rate_limit = CommandRateLimit(commands_per_minute)
         self._stopping = False
-        # ✅ reactions and Done presses, written in batches (bot/marks.py).
-        self.marks = MarkWriter(self._apply_marks, on_outcome=self._mark_written)
+        # ✅ reactions and Done presses, written in batches (bot/batching.py).
+        self.marks: BatchWriter[MarkChange, MarkOutcome] = BatchWriter(
+            self._apply_marks, what="mark", on_outcome=self._mark_written
+        )
+        # The message ids of posted nudges (so reactions on them count), written in batches.
+        self.posted_ids: BatchWriter[PostedNudge, None] = BatchWriter(
+            self._write_posted_ids,
+            what="posted nudge id",
+            max_batch=POSTED_BATCH,
+            linger=POSTED_LINGER,
+        )
         self._passes = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -640,7 +598,7 @@ class StretchService:
 
         None if it is not a nudge, or the person opted out (then nothing is stored).
         The mark waits in memory for the break writer, which writes a burst in a few
-        transactions and retries failed ones (marks are idempotent); see bot/marks.py.
+        transactions and retries failed ones (marks are idempotent); see bot/batching.py.
         """
         outcome = await self.marks.submit(
             MarkChange(channel, message_id, person_id, mark, added=True, at=self.clock())
@@ -680,6 +638,10 @@ class StretchService:
             person=change.person_id,
             mark=change.mark,
         )
+
+    async def _write_posted_ids(self, posted: Sequence[PostedNudge]) -> list[None]:
+        await self.storage.nudges.mark_posted_many(posted)
+        return [None] * len(posted)
 
     async def _apply_marks(self, changes: Sequence[MarkChange]) -> list[MarkOutcome]:
         # Opt-outs are a workspace feature: checked in the same transaction when it is on.
@@ -938,7 +900,6 @@ class StretchService:
         # those slots (at most once beats twice), and the other replicas get the rest.
         claim_batch = min(CLAIM_BATCH, 4 * max(1, self.post_concurrency))
         queue: asyncio.Queue[_Claimed | None] = asyncio.Queue(maxsize=claim_batch)
-        marks = _PostedMarks(self.storage.nudges)
         unposted: list[_Claimed] = []
 
         async def worker() -> None:
@@ -947,7 +908,7 @@ class StretchService:
                     unposted.append(claimed)
                     continue
                 try:
-                    outcomes.append(await self._post_claimed(claimed, marks))
+                    outcomes.append(await self._post_claimed(claimed))
                 except Exception:  # one broken channel must never stop the others
                     logger.exception("nudge.error channel=%s", claimed.state.key.channel_id)
                     outcomes.append(
@@ -992,7 +953,8 @@ class StretchService:
                 for _ in workers:
                     await queue.put(None)
                 await asyncio.gather(*workers)
-                await marks.close()
+                if not await self.posted_ids.flush(POSTED_FLUSH_SECONDS):
+                    logger.warning("posted nudge ids still being written after a pass")
                 if unposted:
                     await self._give_back(unposted, outcomes)
         return outcomes
@@ -1111,12 +1073,12 @@ class StretchService:
                 outcomes.append(NudgeOutcome(move.channel, "skipped_paused", slot))
         return claimed
 
-    async def _post_claimed(self, claimed: _Claimed, marks: _PostedMarks) -> NudgeOutcome:
+    async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome:
         key, slot, exercise = claimed.state.key, claimed.slot, claimed.exercise
         result = await self._chat(key).post_nudge(key, exercise)
         if result.ok and result.message_id:
             posted_at = self.clock()
-            marks.add(PostedNudge(claimed.nudge.id, result.message_id, posted_at))
+            await self.posted_ids.put(PostedNudge(claimed.nudge.id, result.message_id, posted_at))
             self.metrics.nudges_posted.labels(key.platform, "scheduled").inc()
             self.metrics.slot_lateness.observe(max(0.0, (posted_at - slot).total_seconds()))
             _log(

@@ -61,11 +61,11 @@ async def test_a_big_slot_posts_every_channel_once_in_few_transactions(
     assert {c: len(bot.posts(c)) for c in channels} == dict.fromkeys(channels, 1)
     rows = await nudge_rows(bot.runtime.engine)
     assert all(status == "posted" and ts for _, _, status, ts in rows), rows
-    # One claim transaction per batch and one id write per MARK_BATCH posts (a few more when
+    # One claim transaction per batch and one id write per POSTED_BATCH posts (a few more when
     # the delay flushes a short batch), against three transactions a channel before batching.
     claim_batch = min(services_module.CLAIM_BATCH, 4 * bot.services.post_concurrency)
     ceiling = math.ceil(len(channels) / claim_batch) + 2 * math.ceil(
-        len(channels) / services_module.MARK_BATCH
+        len(channels) / services_module.POSTED_BATCH
     )
     assert len(commits) <= ceiling + 2, f"{len(commits)} transactions for {len(channels)} posts"
 
@@ -84,7 +84,9 @@ async def test_a_big_slot_posts_every_channel_once_in_few_transactions(
 async def test_a_failed_id_write_is_retried(
     bot: BotDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services_module, "WRITE_RETRY_PAUSES", (0.0, 0.0, 0.0))
+    writer = bot.services.posted_ids
+    monkeypatch.setattr(writer, "batch_retry_pauses", (0.0,))
+    monkeypatch.setattr(writer, "retry_pauses", (0.0, 0.0))
     channels = channel_ids("CR", 10)
     slot = bot.clock()
     await seed_channels(bot.runtime.engine, bot.slack, channels, EVERY_15M_ALL_DAY, slot)

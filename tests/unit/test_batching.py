@@ -1,4 +1,4 @@
-"""The break writer (bot/marks.py) against a fake `apply_marks`: batching, order, retries,
+"""The batch writer (bot/batching.py) against a fake `apply_marks`: batching, order, retries,
 bounded memory, flushing. No database and no sleeping: the fake decides when a write ends."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.marks import MarkWriter
+from bot.batching import BatchWriter
 from bot.ports import BreakChange, ChannelKey, MarkChange, MarkOutcome
 
 KEY = ChannelKey("slack", "T1", "C1")
@@ -49,10 +49,15 @@ class FakeStore:
         return [outcome_for(change) for change in changes]
 
 
-def writer(store: FakeStore, **options: object) -> MarkWriter:
-    settings: dict[str, object] = {"linger": 0, "batch_retry_pauses": (0,), "retry_pauses": (0, 0)}
+def writer(store: FakeStore, **options: object) -> BatchWriter[MarkChange, MarkOutcome]:
+    settings: dict[str, object] = {
+        "what": "mark",
+        "linger": 0,
+        "batch_retry_pauses": (0,),
+        "retry_pauses": (0, 0),
+    }
     settings.update(options)
-    return MarkWriter(store.apply, **settings)  # type: ignore[arg-type]
+    return BatchWriter(store.apply, **settings)  # type: ignore[arg-type]
 
 
 async def test_a_burst_is_written_in_few_batches_each_caller_getting_its_own_outcome() -> None:
@@ -116,7 +121,7 @@ async def test_queued_marks_nobody_waits_for_are_reported_or_logged(
     for n in range(3):
         await marks.put(mark(n))  # returns before the mark is written
     assert seen == []
-    with caplog.at_level(logging.ERROR, logger="stretchbot.marks"):
+    with caplog.at_level(logging.ERROR, logger="stretchbot.batching"):
         assert await marks.flush(grace_seconds=5)
     assert seen == [(mark(n), outcome_for(mark(n))) for n in (0, 2)]
     assert "mark not written" in caplog.text and "'U1'" in caplog.text
@@ -168,6 +173,6 @@ async def test_a_cancelled_caller_still_gets_its_mark_written() -> None:
 
 def test_batch_limits_are_checked() -> None:
     with pytest.raises(ValueError):
-        MarkWriter(FakeStore().apply, max_batch=0)
+        BatchWriter(FakeStore().apply, max_batch=0)
     with pytest.raises(ValueError):
-        MarkWriter(FakeStore().apply, max_batch=10, max_queued=5)
+        BatchWriter(FakeStore().apply, max_batch=10, max_queued=5)

@@ -1,16 +1,17 @@
-"""The break writer: ✅ reactions and Done presses are written in batches, one transaction each.
+"""Batched writers: items queue in memory and one task writes them, a batch per transaction.
 
-Events are acked before their mark is written, so Slack never redelivers one: a mark must not
-be lost to a busy database. Each mark waits here, in memory and in arrival order, for the one
-writer task, which takes whatever has queued up (after a few milliseconds, or at once when a
-batch is full) and applies it with one `BreakRepository.apply_marks` call. A burst of N marks
-costs a few transactions instead of N, and nothing waits on the connection pool, whose waits
-time out.
+Two kinds use it. ✅ reactions and Done presses (`MarkChange`): events are acked before their
+mark is written, so Slack never redelivers one and a mark must not be lost to a busy database.
+And the message ids of posted nudges (`PostedNudge`), so reactions on them count. Each item
+waits here, in memory and in arrival order, for the one writer task, which takes whatever has
+queued up (after `linger`, or at once when a batch is full) and applies it with one call of
+`apply`. A burst of N items costs a few transactions instead of N, and nothing waits on the
+connection pool, whose waits time out.
 
-A failed batch is tried again (marks are idempotent); one that keeps failing is split in halves
-until each mark fails alone, so one bad mark cannot take its neighbours down. A mark that still
-fails raises in the caller waiting for it (`submit`) or, when nobody waits (`put`), is logged as
-an error with everything needed to replay it: none is dropped without a trace.
+A failed batch is tried again (the writes are idempotent); one that keeps failing is split in
+halves until each item fails alone, so one bad item cannot take its neighbours down. An item
+that still fails raises in the caller waiting for it (`submit`) or, when nobody waits (`put`),
+is logged as an error with everything needed to replay it: none is dropped without a trace.
 """
 
 from __future__ import annotations
@@ -20,41 +21,42 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from bot.ports import MarkChange, MarkOutcome
+logger = logging.getLogger("stretchbot.batching")
 
-logger = logging.getLogger("stretchbot.marks")
+T = TypeVar("T")  # what is queued
+R = TypeVar("R")  # what writing one item gave (its outcome)
 
-Apply = Callable[[Sequence[MarkChange]], Awaitable[list[MarkOutcome]]]
-OnOutcome = Callable[[MarkChange, MarkOutcome], None]
-
-MAX_BATCH = 500  # marks per transaction
+MAX_BATCH = 500  # items per transaction
 LINGER_SECONDS = 0.005  # how long a short batch waits for company
-MAX_QUEUED = 10_000  # marks queued or being written; more callers wait for room
+MAX_QUEUED = 10_000  # items queued or being written; more callers wait for room
 BATCH_RETRY_PAUSES = (0.2,)  # pause before each retry of a batch; then it is split
-RETRY_PAUSES = (0.2, 1.0, 3.0)  # pause before each retry of a single mark; then it fails
+RETRY_PAUSES = (0.2, 1.0, 3.0)  # pause before each retry of a single item; then it fails
 
 
 @dataclass(slots=True)
-class _Queued:
-    change: MarkChange
-    outcome: asyncio.Future[MarkOutcome] | None  # None: nobody waits (`put`)
+class _Queued(Generic[T, R]):
+    change: T
+    outcome: asyncio.Future[R] | None  # None: nobody waits (`put`)
     settled: bool = False
 
 
-class MarkWriter:
-    """Queues marks and applies them in batches through `apply`, in arrival order.
+class BatchWriter(Generic[T, R]):
+    """Queues items and applies them in batches through `apply`, in arrival order.
 
-    `on_outcome` sees every mark written, with its outcome, as soon as its batch committed
-    (metrics and log lines belong there: they then hold for marks nobody waits for). The
-    writer task runs only while marks are queued, so an idle writer holds nothing.
+    `apply` gets a batch and returns one outcome per item, in order. `on_outcome` sees every
+    item written, with its outcome, as soon as its batch committed (metrics and log lines
+    belong there: they then hold for items nobody waits for). The writer task runs only while
+    items are queued, so an idle writer holds nothing. `what` names an item in log lines.
     """
 
     def __init__(
         self,
-        apply: Apply,
+        apply: Callable[[Sequence[T]], Awaitable[list[R]]],
         *,
-        on_outcome: OnOutcome | None = None,
+        what: str = "item",
+        on_outcome: Callable[[T, R], None] | None = None,
         max_batch: int = MAX_BATCH,
         linger: float = LINGER_SECONDS,
         max_queued: int = MAX_QUEUED,
@@ -64,13 +66,14 @@ class MarkWriter:
         if max_batch < 1 or max_queued < max_batch:
             raise ValueError("need 1 <= max_batch <= max_queued")
         self._apply = apply
+        self.what = what
         self._on_outcome = on_outcome
         self.max_batch = max_batch
         self.linger = linger
         self.batch_retry_pauses = tuple(batch_retry_pauses)
         self.retry_pauses = tuple(retry_pauses)
-        self._queue: deque[_Queued] = deque()
-        # One unit per mark queued or being written, given back when the mark is settled.
+        self._queue: deque[_Queued[T, R]] = deque()
+        # One unit per item queued or being written, given back when the item is settled.
         self._room = asyncio.Semaphore(max_queued)
         self._full = asyncio.Event()  # the queue holds a whole batch: stop lingering
         self._idle = asyncio.Event()
@@ -80,16 +83,16 @@ class MarkWriter:
 
     @property
     def queued(self) -> int:
-        """Marks waiting for a batch (not counting the batch being written)."""
+        """Items waiting for a batch (not counting the batch being written)."""
         return len(self._queue)
 
-    async def submit(self, change: MarkChange) -> MarkOutcome:
-        """Queue the mark and return what it did once it is committed.
+    async def submit(self, change: T) -> R:
+        """Queue the item and return what it did once it is committed.
 
-        Raises what the last try raised when the mark could not be written. A caller that is
-        cancelled while waiting does not take its mark back: it is written all the same.
+        Raises what the last try raised when the item could not be written. A caller that is
+        cancelled while waiting does not take its item back: it is written all the same.
         """
-        outcome: asyncio.Future[MarkOutcome] = asyncio.get_running_loop().create_future()
+        outcome: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         await self._enqueue(_Queued(change, outcome))
         try:
             return await asyncio.shield(outcome)
@@ -97,14 +100,14 @@ class MarkWriter:
             outcome.add_done_callback(_retrieve)  # nobody will read a failure: no warning
             raise
 
-    async def put(self, change: MarkChange) -> None:
-        """Queue the mark and return at once (waiting only while the queue is full): for
-        events already acked, whose outcome only `on_outcome` needs."""
+    async def put(self, change: T) -> None:
+        """Queue the item and return at once (waiting only while the queue is full): for
+        items whose outcome only `on_outcome` needs (events already acked, posted ids)."""
         await self._enqueue(_Queued(change, None))
 
     async def flush(self, grace_seconds: float) -> bool:
-        """Wait until every queued mark is written (or failed); False on timeout."""
-        await asyncio.sleep(0)  # let listeners that are already running queue their marks
+        """Wait until every queued item is written (or failed); False on timeout."""
+        await asyncio.sleep(0)  # let listeners that are already running queue their items
         try:
             async with asyncio.timeout(grace_seconds):
                 await self._idle.wait()
@@ -112,7 +115,7 @@ class MarkWriter:
             return False
         return True
 
-    async def _enqueue(self, queued: _Queued) -> None:
+    async def _enqueue(self, queued: _Queued[T, R]) -> None:
         await self._room.acquire()
         self._queue.append(queued)
         if len(self._queue) >= self.max_batch:
@@ -120,7 +123,7 @@ class MarkWriter:
         if self._task is None:
             self._idle.clear()
             self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="stretchbot-mark-writer"
+                self._run(), name=f"stretchbot-{self.what.replace(' ', '-')}-writer"
             )
 
     async def _run(self) -> None:
@@ -143,25 +146,26 @@ class MarkWriter:
         except BaseException as exc:
             queued = list(self._queue)
             self._queue.clear()
-            self._fail(queued, RuntimeError(f"the mark writer stopped: {exc!r}"))
+            self._fail(queued, RuntimeError(f"the {self.what} writer stopped: {exc!r}"))
             raise
         finally:
             self._task = None
             self._idle.set()
 
-    async def _write(self, batch: list[_Queued]) -> None:
-        """Apply the batch, retrying it; split it when it keeps failing; settle every mark."""
+    async def _write(self, batch: list[_Queued[T, R]]) -> None:
+        """Apply the batch, retrying it; split it when it keeps failing; settle every item."""
         pauses = self.retry_pauses if len(batch) == 1 else self.batch_retry_pauses
         for attempt in range(len(pauses) + 1):
             try:
                 outcomes = await self._apply([queued.change for queued in batch])
                 if len(outcomes) != len(batch):
-                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} marks")
+                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} items")
             except Exception as exc:
                 if attempt < len(pauses):
                     logger.warning(
-                        "writing %d mark(s) failed; retrying in %.1fs",
+                        "writing %d %s(s) failed; retrying in %.1fs",
                         len(batch),
+                        self.what,
                         pauses[attempt],
                         exc_info=True,
                     )
@@ -169,7 +173,9 @@ class MarkWriter:
                     continue
                 if len(batch) > 1:
                     half = len(batch) // 2
-                    logger.warning("writing %d marks keeps failing; splitting them", len(batch))
+                    logger.warning(
+                        "writing %d %ss keeps failing; splitting them", len(batch), self.what
+                    )
                     await self._write(batch[:half])
                     await self._write(batch[half:])
                     return
@@ -179,7 +185,7 @@ class MarkWriter:
             self._settle(batch, outcomes)
             return
 
-    def _settle(self, batch: list[_Queued], outcomes: list[MarkOutcome]) -> None:
+    def _settle(self, batch: list[_Queued[T, R]], outcomes: list[R]) -> None:
         for queued, outcome in zip(batch, outcomes, strict=True):
             if queued.settled:
                 continue
@@ -193,18 +199,18 @@ class MarkWriter:
             if queued.outcome is not None and not queued.outcome.done():
                 queued.outcome.set_result(outcome)
 
-    def _fail(self, batch: list[_Queued], exc: BaseException) -> None:
+    def _fail(self, batch: list[_Queued[T, R]], exc: BaseException) -> None:
         for queued in batch:
             if queued.settled:
                 continue
             queued.settled = True
             self._room.release()
             if queued.outcome is None:
-                logger.error("mark not written: %r: %r", queued.change, exc)
+                logger.error("%s not written: %r: %r", self.what, queued.change, exc)
             elif not queued.outcome.done():
                 queued.outcome.set_exception(exc)
 
 
-def _retrieve(future: asyncio.Future[MarkOutcome]) -> None:
+def _retrieve(future: asyncio.Future[R]) -> None:
     if not future.cancelled():
         future.exception()
