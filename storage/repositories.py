@@ -681,16 +681,15 @@ class SqlNudgeRepository:
         exercise_key: str,
         next_slot_at: datetime | None,
         expected_slot_at: datetime,
-        recent_exercises: Sequence[str] | None = None,
     ) -> Nudge | None:
-        """`move_slots` for one claim: the nudge, or None when the claim lost."""
+        """`move_slots` for one claim: the nudge, or None when the claim lost. The channel's
+        stored picks become unknown (NULL): the next scheduled pick reads the nudges."""
         move = SlotMove(
             channel=channel,
             expected_slot_at=expected_slot_at,
             next_slot_at=next_slot_at,
             slot_at=slot_at,
             exercise_key=exercise_key,
-            recent_exercises=None if recent_exercises is None else tuple(recent_exercises),
         )
         return (await self.move_slots([move])).get(channel)
 
