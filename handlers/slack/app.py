@@ -9,7 +9,7 @@ one mode needs (Socket Mode, OAuth) are imported by that mode alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -237,10 +237,50 @@ async def _check(call: Any, setting: str, fix: str, api_url: str) -> AsyncSlackR
     return response
 
 
+NOT_OUR_WORKSPACE = (
+    "This stretchbot isn't installed in your workspace, so it can't act here. "
+    "Ask a workspace admin to install it."
+)
+
+
+def own_workspace_only(
+    auth: AsyncSlackResponse, token: str | None
+) -> Callable[..., Awaitable[AuthorizeResult | None]]:
+    """Token mode: authorization for requests from the token's own workspace (or, for an
+    organization-wide token, its organization) from the start-up `auth.test`; None for any
+    other, which Bolt answers with `NOT_OUR_WORKSPACE` and ignores. A signed request naming
+    another team must not act there with this workspace's token."""
+    authorized = AuthorizeResult.from_auth_test_response(auth_test_response=auth, bot_token=token)
+    own_team = auth.get("team_id")
+    own_enterprise = auth.get("enterprise_id")
+    org_wide = bool(auth.get("is_enterprise_install"))
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
+        if team_id and team_id == own_team:
+            return authorized
+        if org_wide and enterprise_id and enterprise_id == own_enterprise:
+            return authorized
+        logger.warning(
+            "refused a request for team=%r enterprise=%r: this bot serves team %s only",
+            str(team_id)[:40],
+            str(enterprise_id)[:40],
+            own_team,
+        )
+        return None
+
+    return authorize
+
+
 def _drop_token_unused_warning(record: logging.LogRecord) -> bool:
     # Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that it is unused
     # when a client is given; our client carries the token from bot/config.py on purpose.
     return "`token` will be unused" not in record.getMessage()
+
+
+def _drop_not_installed_error(record: logging.LogRecord) -> bool:
+    # Token mode: a request from a workspace the bot does not serve is no error of ours, and
+    # `own_workspace_only` has said so already in a line of its own.
+    return "the AuthorizeResult (returned value from authorize)" not in record.getMessage()
 
 
 def build_bolt_app(
@@ -303,14 +343,13 @@ def build_bolt_app(
         )
     else:
         assert auth is not None, "token mode needs the start-up auth.test answer"
-        authorized = AuthorizeResult.from_auth_test_response(
-            auth_test_response=auth, bot_token=client.token
+        bolt_logger.addFilter(_drop_not_installed_error)
+        app = AsyncApp(
+            # None (not ours) is what Bolt's authorization middleware expects for a refusal.
+            authorize=own_workspace_only(auth, client.token),  # type: ignore[arg-type]
+            user_facing_authorize_error_message=NOT_OUR_WORKSPACE,
+            **common,
         )
-
-        async def authorize() -> AuthorizeResult:
-            return authorized
-
-        app = AsyncApp(authorize=authorize, **common)
 
     @app.error
     async def log_errors(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
