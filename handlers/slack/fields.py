@@ -2,7 +2,7 @@
 
 A signed payload can still carry a field of the wrong type or shape (an object for a user, an
 empty channel, NUL bytes, 4,000 characters of mrkdwn): none of that may become a person, a
-channel or a schedule, on any database. Slack ids are uppercase letters and digits after a
+channel or a schedule, on any database. Slack ids are uppercase letters and digits (up to 40) after a
 one-letter prefix (T team, E enterprise, U/W user, C/G/D conversation); message timestamps
 are `seconds.micro`.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from bot.commands.base import CommandContext
 from bot.ports import ChannelKey
 
-_ID = re.compile(r"[A-Z0-9]{2,40}", re.ASCII)
+_ID = re.compile(r"[A-Z0-9]{1,40}", re.ASCII)
 _TS = re.compile(r"\d{1,12}\.\d{1,9}", re.ASCII)
 
 TEAM = "T"
