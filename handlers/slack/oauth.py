@@ -33,7 +33,9 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_utils import OAuthStateUtils
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import redact_slack_tokens
 from handlers.slack.chat import make_client
+from storage.installations import InstallationSaveError
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -52,6 +54,7 @@ BOT_SCOPES = (
     "users:read",
 )
 _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")
+SLACK_SDK_CLIENT_LOGGER = "slack_sdk.web.async_base_client"  # every AsyncWebClient's default
 
 OnInstalled = Callable[[Installation], Awaitable[None]]
 
@@ -196,6 +199,9 @@ class StretchOAuthFlow(AsyncOAuthFlow):
             await self._on_installed(installation)
         except BoltError:
             raise
+        except InstallationSaveError:
+            # Already logged by the store, without the statement's parameters (the tokens).
+            raise BoltError("storage failed") from None
         except Exception as exc:  # a database problem: show the failure page, not a 500 trace
             logger.exception("saving an installation failed")
             raise BoltError(f"storage failed: {type(exc).__name__}") from exc
@@ -241,6 +247,8 @@ def build_oauth_flow(
     on_installed: OnInstalled,
 ) -> StretchOAuthFlow:
     """The OAuth flow: every value explicit, so Bolt reads nothing from the environment."""
+    # slack_sdk logs response bodies at DEBUG, oauth.v2.access's (the new token) among them.
+    logging.getLogger(SLACK_SDK_CLIENT_LOGGER).addFilter(redact_slack_tokens)
     settings = AsyncOAuthSettings(
         client_id=client_id,
         client_secret=client_secret,
