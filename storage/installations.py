@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+import re
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -226,17 +228,55 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
         return self._opened(installation, INSTALLATION_SECRETS)
 
 
+# slack_sdk issues `str(uuid4())`: anything else cannot be a state we issued.
+_STATE_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+PRUNE_EVERY_SECONDS = 60.0
+
+
 class PrunedOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
-    """slack_sdk's AsyncSQLAlchemyOAuthStateStore that drops expired states as it issues new
-    ones, so visits to /slack/install that never come back cannot pile up rows."""
+    """slack_sdk's AsyncSQLAlchemyOAuthStateStore that drops expired states, so visits to
+    /slack/install that never come back cannot pile up rows.
+
+    Expired rows are deleted at most once per `prune_every` seconds per process (an index range
+    on `expire_at`, migration 0005), not on every install start. A state that is not shaped
+    like one we issue is refused without a query.
+    """
+
+    def __init__(
+        self,
+        *,
+        expiration_seconds: int,
+        engine: AsyncEngine,
+        logger: logging.Logger = logger,
+        prune_every: float = PRUNE_EVERY_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(expiration_seconds=expiration_seconds, engine=engine, logger=logger)
+        self.prune_every = prune_every
+        self.monotonic = monotonic
+        self._next_prune = 0.0
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        now = self.monotonic()
+        if now >= self._next_prune:
+            self._next_prune = now + self.prune_every  # before the await: one pruner at a time
+            await self.prune()
+        state: str = await super().async_issue(*args, **kwargs)
+        return state
+
+    async def async_consume(self, state: str) -> bool:
+        if not isinstance(state, str) or not _STATE_SHAPE.fullmatch(state):
+            return False
+        consumed: bool = await super().async_consume(state)
+        return consumed
+
+    async def prune(self) -> int:
+        """Delete the expired states now; returns how many there were."""
         now = datetime.now(UTC).replace(tzinfo=None)  # slack_sdk stores naive UTC
         states = self.oauth_states
         async with self.engine.begin() as conn:
-            await conn.execute(states.delete().where(states.c.expire_at <= now))
-        state: str = await super().async_issue(*args, **kwargs)
-        return state
+            result = await conn.execute(states.delete().where(states.c.expire_at <= now))
+        return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,18 @@
 Bolt's AsyncOAuthFlow does the protocol: a one-time `state` in our database and in a cookie
 (checked together on the way back), `oauth.v2.access` against SLACK_API_URL, the installation
 saved through our encrypting installation store. This module adds what a person sees (pages
-that say what to do next) and what the bot does when a workspace arrives.
+that say what to do next), what the bot does when a workspace arrives, and a per-address rate
+limit that keeps the anonymous install link (`/slack/install`) cheap.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import math
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
@@ -42,6 +46,9 @@ logger = logging.getLogger("stretchbot.slack")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600  # an install link is good for 10 minutes
+# Each GET of the install link writes a state row: a person needs a few, a script thousands.
+INSTALLS_PER_MINUTE = 10  # per client address (request.remote: the proxy's, behind one)
+MAX_TRACKED_ADDRESSES = 10_000  # bounds the limiter's memory; the oldest windows go first
 # What the bot asks for at install; manifest.yml must list exactly these (tests/oauth checks).
 BOT_SCOPES = (
     "commands",
@@ -152,6 +159,16 @@ def success_page(installation: Installation) -> str:
         "and <code>/stretch admins-only on</code>. Uninstalling stops all nudges at once.</p>"
     )
     return page("Installed. Time to move!", where + steps)
+
+
+def too_many_installs_page(retry_after: int) -> str:
+    """The answer to an address that opened the install link too often."""
+    return page(
+        "Too many install attempts",
+        f"<p>This address started {INSTALLS_PER_MINUTE} installations in the last minute. Wait "
+        f"{retry_after} seconds, then try again.</p>"
+        f"<p><a class='button' href='{INSTALL_PATH}'>Add stretchbot to Slack</a></p>",
+    )
 
 
 def failure_page(reason: str) -> str:
@@ -275,8 +292,68 @@ def build_oauth_flow(
     )
 
 
-def add_oauth_routes(app: web.Application, flow: StretchOAuthFlow) -> None:
+class InstallRateLimiter:
+    """At most `limit` install starts per client address per minute, in memory.
+
+    A fixed one-minute window per address, opened by its first request. The map is bounded:
+    addresses are kept in the order their windows opened, so expired ones are dropped from the
+    front, and past `max_addresses` the oldest window is forgotten (that address starts fresh,
+    which only ever errs towards letting a person in).
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = INSTALLS_PER_MINUTE,
+        window: float = 60.0,
+        max_addresses: int = MAX_TRACKED_ADDRESSES,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_addresses = max_addresses
+        self.monotonic = monotonic
+        self._windows: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def retry_after(self, address: str) -> int:
+        """0 and counts the request if `address` may start an install now; else the seconds
+        until it may."""
+        now = self.monotonic()
+        self._forget_expired(now)
+        ends, used = self._windows.get(address, (0.0, 0))
+        if now >= ends:
+            self._windows.pop(address, None)
+            self._windows[address] = (now + self.window, 1)
+            while len(self._windows) > self.max_addresses:
+                self._windows.popitem(last=False)
+            return 0
+        if used < self.limit:
+            self._windows[address] = (ends, used + 1)
+            return 0
+        return max(1, math.ceil(ends - now))
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def _forget_expired(self, now: float) -> None:
+        while self._windows:
+            address, (ends, _) = next(iter(self._windows.items()))
+            if ends > now:
+                return
+            del self._windows[address]
+
+
+INSTALL_LIMITER = web.AppKey("stretchbot_install_limiter", InstallRateLimiter)
+OAUTH_FLOW = web.AppKey("stretchbot_oauth_flow", StretchOAuthFlow)
+
+
+def add_oauth_routes(
+    app: web.Application, flow: StretchOAuthFlow, limiter: InstallRateLimiter | None = None
+) -> None:
     """`GET /slack/install` (sets the state cookie, redirects to Slack) and the redirect URL."""
+    limiter = limiter or InstallRateLimiter()
+    app[INSTALL_LIMITER] = limiter
+    app[OAUTH_FLOW] = flow
 
     async def bolt_request(request: web.Request) -> AsyncBoltRequest:
         return AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
@@ -297,6 +374,14 @@ def add_oauth_routes(app: web.Application, flow: StretchOAuthFlow) -> None:
         return await to_aiohttp_response(response)
 
     async def slack_install(request: web.Request) -> web.StreamResponse:
+        wait = limiter.retry_after(request.remote or "unknown")
+        if wait:
+            return web.Response(
+                status=429,
+                text=too_many_installs_page(wait),
+                content_type="text/html",
+                headers={**_page_headers(), "Retry-After": str(wait)},
+            )
         return await answer(flow.handle_installation, request)
 
     async def slack_oauth_redirect(request: web.Request) -> web.StreamResponse:
