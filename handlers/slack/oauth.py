@@ -3,8 +3,9 @@
 Bolt's AsyncOAuthFlow does the protocol: a one-time `state` in our database and in a cookie
 (checked together on the way back), `oauth.v2.access` against SLACK_API_URL, the installation
 saved through our encrypting installation store. This module adds what a person sees (pages
-that say what to do next), what the bot does when a workspace arrives, and a per-address rate
-limit that keeps the anonymous install link (`/slack/install`) cheap.
+that say what to do next), what the bot does when a workspace arrives, and the limits that keep
+an anonymous install link cheap: a per-address rate limit on `/slack/install`, fixed texts
+(never the query's words) on failure pages, and a cleared state cookie after any failure.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_utils import OAuthStateUtils
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.logs import redact_slack_tokens
+from bot.logs import loggable, redact_slack_tokens
 from handlers.slack.chat import make_client
 from storage.installations import InstallationSaveError
 
@@ -98,6 +99,13 @@ FAILURES = {
         "stretchbot couldn't talk to Slack to finish the installation. Try again in a minute.",
     ),
 }
+# Any other `error` Slack (or whoever crafted the link) put in the redirect: its words are
+# never shown, only this.
+UNKNOWN_FAILURE = (
+    "The installation didn't complete",
+    "Slack didn't finish the installation. Start again below; if it keeps happening, tell "
+    "whoever runs this stretchbot.",
+)
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
@@ -173,13 +181,7 @@ def too_many_installs_page(retry_after: int) -> str:
 
 def failure_page(reason: str) -> str:
     """Why the installation did not complete, and a link to start again."""
-    title, advice = FAILURES.get(
-        reason,
-        (
-            "The installation didn't complete",
-            f"Slack reported: {reason[:100]}. Start again below.",
-        ),
-    )
+    title, advice = FAILURES.get(reason, UNKNOWN_FAILURE)
     body = (
         f"<p>{html.escape(advice)}</p>"
         f"<p><a class='button' href='{INSTALL_PATH}'>Add stretchbot to Slack</a></p>"
@@ -243,12 +245,20 @@ async def _success(args: AsyncSuccessArgs) -> BoltResponse:
 
 
 async def _failure(args: AsyncFailureArgs) -> BoltResponse:
-    logger.info("installation failed: %s", args.reason[:100])
+    # `reason` is ours or the redirect's `error` parameter, which anyone can set: quoted and
+    # cut, so it cannot forge log lines.
+    reason = args.reason if args.reason in FAILURES else f"slack error {loggable(args.reason)}"
+    logger.info("installation failed: %s", reason)
     status = args.suggested_status_code
     return BoltResponse(
         status=status if 200 <= status < 500 else 503 if status >= 500 else 400,
         body=failure_page(args.reason),
-        headers=dict(PAGE_HEADERS),
+        # Whatever went wrong, this state is spent for this browser: starting again sets a new
+        # one (Bolt's own deletion cookie: same name, path and flags as the one it set).
+        headers={
+            **PAGE_HEADERS,
+            "Set-Cookie": args.settings.state_utils.build_set_cookie_for_deletion(),
+        },
     )
 
 
@@ -365,11 +375,14 @@ def add_oauth_routes(
             response = await step(await bolt_request(request))
         except (aiohttp.ClientError, TimeoutError):
             logger.warning("Slack unreachable during an installation", exc_info=True)
+            headers = _page_headers()
+            if request.path == REDIRECT_PATH:
+                headers["Set-Cookie"] = flow.settings.state_utils.build_set_cookie_for_deletion()
             return web.Response(
                 status=503,
                 text=failure_page("slack_unreachable"),
                 content_type="text/html",
-                headers=_page_headers(),
+                headers=headers,
             )
         return await to_aiohttp_response(response)
 
