@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.logs import loggable, raised_at, warn_limited
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.startup import StartupError
@@ -372,8 +373,6 @@ def build_bolt_app(
         # database hiccup must not lose a break. A payload of the wrong shape that got past
         # edge.py (Bolt's own matchers index into it) is the sender's mistake: 400, no retry,
         # and one rate-limited line (whoever holds the secret could repeat it at will).
-        from bot.logs import loggable, raised_at, warn_limited
-
         kind = loggable(body.get("type"), 40) if isinstance(body, dict) else None
         if isinstance(error, (TypeError, AttributeError, KeyError, IndexError, ValueError)):
             warn_limited(
