@@ -49,7 +49,7 @@ from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec
 from bot.services import StretchService
 from handlers.slack.chat import SlackChat, make_client
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from storage.repositories import SqlStorage
 
 TOKEN = "xoxb-bench"

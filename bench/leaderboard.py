@@ -51,7 +51,7 @@ from bench.common import (
 from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec
 from bot.services import StretchService
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from storage.repositories import SqlStorage
 
 GOAL_RATIO = 1.2

@@ -39,7 +39,7 @@ from handlers.slack.oauth import (
     build_oauth_flow,
 )
 from handlers.slack.tokens import BotTokens
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from storage.installations import (
     EncryptedInstallationStore,
     PrunedOAuthStateStore,

@@ -90,7 +90,7 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 def _on_database(settings: MaintenanceSettings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    from storage.db import create_engine, run_migrations
+    from storage.engine import create_engine, run_migrations
 
     async def session() -> T:
         engine = create_engine(settings.DATABASE_URL)

@@ -8,13 +8,9 @@ locks, so no method needs a retry loop.
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import functools
 import json
-import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,7 +21,6 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     Integer,
-    Select,
     String,
     and_,
     bindparam,
@@ -42,9 +37,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine, Row
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.ports import (
@@ -64,7 +58,7 @@ from bot.ports import (
     Storage,
 )
 from bot.schedules import ScheduleSpec
-from storage.db import SQLITE_BEGIN, inline_reader
+from storage.db import Clock, Database, channel_pk, is_channel, require_aware, utc_now
 from storage.models import (
     BigIntId,
     BoardPostRow,
@@ -75,8 +69,6 @@ from storage.models import (
     PersonRow,
     UTCDateTime,
 )
-
-Clock = Callable[[], datetime]
 
 RECENT_KEPT = 5  # exercise keys kept in channels.recent_exercises (the picker looks at 3)
 
@@ -147,18 +139,6 @@ _COUNTS_BY_PERSON = (
     )
     .group_by(BreakRow.person_id)
 )
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _require_aware(**values: datetime | None) -> None:
-    """Raise ValueError for naive datetimes before they reach SQL (where the error would arrive
-    wrapped in a StatementError)."""
-    for name, value in values.items():
-        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-            raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
 
 
 # ---- ScheduleSpec <-> columns -----------------------------------------------------------------
@@ -267,18 +247,6 @@ def _nudge_from_row(row: NudgeRow, channel: ChannelKey) -> Nudge:
     )
 
 
-def _is_channel(key: ChannelKey) -> ColumnElement[bool]:
-    return (
-        (ChannelRow.platform == key.platform)
-        & (ChannelRow.team_id == key.team_id)
-        & (ChannelRow.channel_id == key.channel_id)
-    )
-
-
-def _channel_pk(key: ChannelKey) -> Select[int]:
-    return select(ChannelRow.id).where(_is_channel(key))
-
-
 @functools.lru_cache(maxsize=16)
 def _recent_picks_statement(count: int) -> Executable:
     """The latest pickable nudges of `count` channels: one LIMITed index scan each, UNION ALL,
@@ -307,167 +275,19 @@ def _recent_picks_statement(count: int) -> Executable:
     return union_all(*branches) if count > 1 else branches[0]
 
 
-# ---- shared plumbing --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _DriverStatement:
-    """A hot single-row read compiled once for asyncpg, run on the driver itself.
-
-    SQLAlchemy's execute path (compile-cache lookup, parameter and result processing, the async
-    adapter) cost twice the CPU of asyncpg's own `fetchrow` for `/stretch status`'s one read
-    (0.22 vs 0.12 ms). Only for statements whose parameters are all text and whose columns need
-    no result processing beyond what asyncpg does (timestamptz comes back as an aware UTC
-    datetime, which is what `UTCDateTime` returns too); `tests/storage/test_command_reads.py`
-    compares the two paths.
-    """
-
-    sql: str
-    names: tuple[str, ...]  # parameter names in $1, $2, ... order
-    row: Callable[..., Any]  # columns -> a row with the statement's column names as attributes
-
-
-_DRIVER_STATEMENTS: dict[Select[Any], _DriverStatement] = {}
-
-
-def _driver_statement(statement: Select[Any], dialect: Dialect) -> _DriverStatement:
-    driver = _DRIVER_STATEMENTS.get(statement)
-    if driver is None:
-        compiled = statement.compile(dialect=dialect)
-        columns = [str(column.key) for column in statement.selected_columns]
-        driver = _DRIVER_STATEMENTS[statement] = _DriverStatement(
-            sql=compiled.string,
-            names=tuple(compiled.positiontup or ()),
-            row=collections.namedtuple("DriverRow", columns),
-        )
-    return driver
-
-
-_WRITE_TURNS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _sqlite_write_turn(engine: AsyncEngine) -> asyncio.Lock:
-    """The in-process queue of writers to one SQLite engine's file (see `_Database.write`)."""
-    return _WRITE_TURNS.setdefault(engine.sync_engine, asyncio.Lock())
-
-
-class _Database:
-    """Sessions and dialect helpers shared by the repositories of one `SqlStorage`."""
-
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
-        self.dialect = engine.dialect.name
-        if self.dialect not in ("sqlite", "postgresql"):
-            raise ValueError(f"unsupported database dialect {self.dialect!r}")
-        self.clock = clock
-        self.engine = engine
-        self._reads = async_sessionmaker(engine, expire_on_commit=False)
-        # On SQLite, writers take the write lock at BEGIN (see storage.db.SQLITE_BEGIN);
-        # Postgres ignores the option.
-        self._writes = async_sessionmaker(
-            engine, expire_on_commit=False, execution_options={SQLITE_BEGIN: "IMMEDIATE"}
-        )
-        # SQLite has one writer at a time and a bot process is alone on its file (bot.app locks
-        # it), so queue writers here instead of on the file lock: pooled connections waiting on
-        # BEGIN IMMEDIATE gave up after busy_timeout under a big fan-out ("database is locked"),
-        # which could leave a posted nudge without its message id.
-        # The lock belongs to the engine, so every `_Database` on it (storage, tenancy, Teams
-        # conversations) queues in the same line.
-        self._write_turn = _sqlite_write_turn(engine) if self.dialect == "sqlite" else None
-        self._inline = inline_reader(engine)
-        # One statement needs no transaction around it: on Postgres that saves the BEGIN and
-        # ROLLBACK round trips (SQLite's async path has its own BEGIN, see storage.db).
-        self._single = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self.dialect == "postgresql"
-            else engine
-        )
-
-    async def first(self, statement: Executable, params: dict[str, Any]) -> Any:
-        """The first row (columns as attributes) of one short read-only statement (a lookup by
-        index), or None. On SQLite it runs inline on this thread (see
-        `storage.db.inline_reader`), or through aiosqlite when the file is busy; on Postgres in
-        autocommit (the statement is its own snapshot), straight on asyncpg when every
-        parameter is text (see `_DriverStatement`)."""
-        if self._inline is not None:
-            try:
-                return self._inline.first(statement, params)
-            except OperationalError:
-                pass  # busy or locked: wait for it the async way
-        if (
-            self.dialect == "postgresql"
-            and isinstance(statement, Select)
-            and all(isinstance(value, str) for value in params.values())
-        ):
-            driver = _driver_statement(statement, self.engine.dialect)
-            # The statement goes to asyncpg directly, so SQLAlchemy never begins a transaction
-            # on this connection: the read is its own snapshot, as in autocommit.
-            async with self.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                record = await raw.driver_connection.fetchrow(  # type: ignore[union-attr]
-                    driver.sql, *(params[name] for name in driver.names)
-                )
-            return None if record is None else driver.row(*record)
-        async with self._single.connect() as conn:
-            return (await conn.execute(statement, params)).first()
-
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection for hot read-only queries (no ORM session around them)."""
-        async with self.engine.connect() as conn:
-            yield conn
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; whatever it did is rolled back on exit."""
-        async with self._reads() as session:
-            yield session
-
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session for one write transaction. Call `commit()` to keep the work: leaving
-        without committing (early return or exception) rolls it back."""
-        if self._write_turn is None:
-            async with self._writes() as session:
-                yield session
-            return
-        async with self._write_turn, self._writes() as session:
-            await session.connection()  # BEGIN now, so SQLite takes the write lock up front
-            yield session
-
-    def insert(self, model: type[Any]) -> sqlite.Insert | postgresql.Insert:
-        """INSERT with ON CONFLICT support for the engine's dialect."""
-        return postgresql.insert(model) if self.dialect == "postgresql" else sqlite.insert(model)
-
-    async def ensure_channel(self, session: AsyncSession, key: ChannelKey) -> int:
-        """The channel's primary key, inserting a default (unscheduled) row when it is new."""
-        now = self.clock()
-        await session.execute(
-            self.insert(ChannelRow)
-            .values(
-                platform=key.platform,
-                team_id=key.team_id,
-                channel_id=key.channel_id,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["platform", "team_id", "channel_id"])
-        )
-        return (await session.execute(_channel_pk(key))).scalar_one()
-
-
 # ---- repositories -----------------------------------------------------------------------------
 
 
 class SqlChannelRepository:
     """`bot.ports.ChannelRepository` on SQL."""
 
-    def __init__(self, db: _Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def get(self, key: ChannelKey) -> ChannelState | None:
         """The channel's state, or None if the bot has never stored it."""
         async with self._db.read() as session:
-            row = await session.scalar(select(ChannelRow).where(_is_channel(key)))
+            row = await session.scalar(select(ChannelRow).where(is_channel(key)))
             return _state_from_row(row) if row is not None else None
 
     async def save(self, state: ChannelState) -> None:
@@ -475,7 +295,7 @@ class SqlChannelRepository:
 
         Re-enabling a channel clears the reason it was disabled; otherwise the reason stays.
         """
-        _require_aware(
+        require_aware(
             paused_until=state.paused_until,
             next_slot_at=state.next_slot_at,
             next_board_at=state.next_board_at,
@@ -532,7 +352,7 @@ class SqlChannelRepository:
         limit: int,
         platforms: Sequence[str] | None,
     ) -> list[ChannelState]:
-        _require_aware(now=now)
+        require_aware(now=now)
         # No tie-breaker column: ordering by the indexed column alone lets the index serve
         # ORDER BY + LIMIT without a sort (Postgres cannot use a hidden rowid like SQLite).
         query = select(ChannelRow).where(condition).order_by(cursor).limit(limit)
@@ -545,10 +365,10 @@ class SqlChannelRepository:
         self, key: ChannelKey, *, expected: datetime, next_board_at: datetime | None
     ) -> bool:
         """Advance `next_board_at` from `expected`; False if another worker already moved it."""
-        _require_aware(expected=expected, next_board_at=next_board_at)
+        require_aware(expected=expected, next_board_at=next_board_at)
         statement = (
             update(ChannelRow)
-            .where(_is_channel(key), ChannelRow.next_board_at == expected)
+            .where(is_channel(key), ChannelRow.next_board_at == expected)
             .values(next_board_at=next_board_at, updated_at=self._db.clock())
             .returning(ChannelRow.id)
         )
@@ -565,7 +385,7 @@ class SqlChannelRepository:
         """
         statement = (
             update(ChannelRow)
-            .where(_is_channel(key))
+            .where(is_channel(key))
             .values(
                 enabled=False,
                 next_slot_at=None,
@@ -582,7 +402,7 @@ class SqlChannelRepository:
 class SqlNudgeRepository:
     """`bot.ports.NudgeRepository` on SQL."""
 
-    def __init__(self, db: _Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def move_slots(self, moves: Sequence[SlotMove]) -> dict[ChannelKey, Nudge | None]:
@@ -598,7 +418,7 @@ class SqlNudgeRepository:
             return {}
         by_key: dict[ChannelKey, SlotMove] = {}
         for move in moves:
-            _require_aware(
+            require_aware(
                 expected_slot_at=move.expected_slot_at,
                 next_slot_at=move.next_slot_at,
                 slot_at=move.slot_at,
@@ -729,7 +549,7 @@ class SqlNudgeRepository:
                 )
                 back = await session.execute(
                     update(ChannelRow)
-                    .where(_is_channel(nudge.channel), ChannelRow.enabled, cursor)
+                    .where(is_channel(nudge.channel), ChannelRow.enabled, cursor)
                     .values(
                         next_slot_at=move.expected_slot_at, recent_exercises=None, updated_at=now
                     )
@@ -776,7 +596,7 @@ class SqlNudgeRepository:
 
     async def mark_posted(self, nudge_id: int, *, message_id: str, posted_at: datetime) -> None:
         """Record that the nudge is out, with the platform's message id (for reactions)."""
-        _require_aware(posted_at=posted_at)
+        require_aware(posted_at=posted_at)
         await self._update(
             nudge_id,
             status=NudgeStatus.POSTED.value,
@@ -794,7 +614,7 @@ class SqlNudgeRepository:
         if not posted:
             return
         for one in posted:
-            _require_aware(posted_at=one.posted_at)
+            require_aware(posted_at=one.posted_at)
         params = [
             {"nudge": one.nudge_id, "message": one.message_id, "at": one.posted_at}
             for one in posted
@@ -812,7 +632,7 @@ class SqlNudgeRepository:
         """The nudge posted as `message_id` in `channel`, or None (not a nudge)."""
         query = (
             select(NudgeRow)
-            .where(NudgeRow.channel_pk == _channel_pk(channel).scalar_subquery())
+            .where(NudgeRow.channel_pk == channel_pk(channel).scalar_subquery())
             .where(NudgeRow.message_id == message_id)
             .order_by(NudgeRow.id.desc())
             .limit(1)
@@ -846,7 +666,7 @@ class SqlNudgeRepository:
         """Exercise keys of the channel's latest posted/claimed nudges, most recent first."""
         query = (
             select(NudgeRow.exercise_key)
-            .where(NudgeRow.channel_pk == _channel_pk(channel).scalar_subquery())
+            .where(NudgeRow.channel_pk == channel_pk(channel).scalar_subquery())
             .where(NudgeRow.status.in_(_PICKABLE_STATUSES))
             .order_by(NudgeRow.id.desc())
             .limit(limit)
@@ -981,7 +801,7 @@ _MARK_SQL = {dialect: _mark_statements(dialect) for dialect in ("postgresql", "s
 class SqlBreakRepository:
     """`bot.ports.BreakRepository` on SQL."""
 
-    def __init__(self, db: _Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def _lock_nudge(self, session: AsyncSession, nudge_id: int) -> int | None:
@@ -1009,7 +829,7 @@ class SqlBreakRepository:
         """Record a mark (`reaction:white_check_mark`, `button`); the first mark makes the break,
         logged at `at`. Idempotent, also when two calls race. An unknown nudge changes nothing.
         """
-        _require_aware(at=at)
+        require_aware(at=at)
         async with self._db.write() as session:
             channel_pk = await self._lock_nudge(session, nudge_id)
             if channel_pk is None:
@@ -1076,7 +896,7 @@ class SqlBreakRepository:
         if not changes:
             return []
         for change in changes:
-            _require_aware(at=change.at)
+            require_aware(at=change.at)
         sql = _MARK_SQL[self._db.dialect]
         messages = {
             (c.channel.platform, c.channel.team_id, c.channel.channel_id, c.message_id)
@@ -1259,7 +1079,7 @@ class SqlBreakRepository:
         self, *, channel: ChannelKey, since: datetime | None, until: datetime | None = None
     ) -> dict[str, int]:
         """Breaks per person in the channel with `since <= logged_at < until` (None: unbounded)."""
-        _require_aware(since=since, until=until)
+        require_aware(since=since, until=until)
         params = {
             "platform": channel.platform,
             "team_id": channel.team_id,
@@ -1278,12 +1098,12 @@ class SqlBreakRepository:
 
         `person_ids` narrows the result to those people; an empty list gives nothing.
         """
-        _require_aware(since=since)
+        require_aware(since=since)
         if person_ids is not None and not person_ids:
             return []
         query = (
             select(BreakRow.person_id, BreakRow.logged_at)
-            .where(BreakRow.channel_pk == _channel_pk(channel).scalar_subquery())
+            .where(BreakRow.channel_pk == channel_pk(channel).scalar_subquery())
             .where(BreakRow.logged_at >= since)
             .order_by(BreakRow.logged_at, BreakRow.id)
         )
@@ -1296,7 +1116,7 @@ class SqlBreakRepository:
 class SqlBoardRepository:
     """`bot.ports.BoardRepository` on SQL."""
 
-    def __init__(self, db: _Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def claim_board(self, *, channel: ChannelKey, period_key: str) -> bool:
@@ -1323,13 +1143,13 @@ class SqlStorage:
     """All repositories over one engine; satisfies `bot.ports.Storage`.
 
     Args:
-        engine: from `storage.db.create_engine`, schema migrated (`storage.db.run_migrations`).
+        engine: from `storage.engine.create_engine`, schema migrated (`storage.engine.run_migrations`).
         clock: source of "now" for bookkeeping columns (created/updated/claimed at).
     """
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = _utc_now) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
         self.engine = engine
-        db = _Database(engine, clock)
+        db = Database.shared(engine, clock)
         # Annotated with the port types: `Storage` declares plain (hence invariant) attributes.
         self.channels: ChannelRepository = SqlChannelRepository(db)
         self.nudges: NudgeRepository = SqlNudgeRepository(db)

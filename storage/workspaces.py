@@ -26,6 +26,7 @@ from bot.workspaces import (
     Workspace,
     WorkspaceRepository,
 )
+from storage.db import Clock, Database, utc_now
 from storage.models import (
     SLACK_BOTS,
     SLACK_INSTALLATIONS,
@@ -37,13 +38,13 @@ from storage.models import (
     PersonRow,
     WorkspaceRow,
 )
-from storage.repositories import Clock, _Database, _state_from_row, _utc_now, spec_from_row
+from storage.repositories import _state_from_row, spec_from_row
 
 ACTIVE = "active"
 UNINSTALLED = "uninstalled"
 
 # `/stretch status` reads its channel and checks its workspace: one prebuilt statement (bound
-# parameters, run by `_Database.first`) answers both. The channel's columns keep their names,
+# parameters, run by `Database.first`) answers both. The channel's columns keep their names,
 # so a row reads like a `ChannelRow`; the workspace's are prefixed.
 _WORKSPACE_AND_CHANNEL = (
     select(
@@ -112,7 +113,7 @@ def _text(value: object) -> str:
 class SqlWorkspaceRepository:
     """`bot.workspaces.WorkspaceRepository` on SQL."""
 
-    def __init__(self, db: _Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def get(self, *, platform: str, team_id: str) -> Workspace | None:
@@ -476,7 +477,7 @@ class SqlWorkspaceRepository:
 class SqlPeopleRepository:
     """`bot.workspaces.PeopleRepository` on SQL."""
 
-    def __init__(self, db: _Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def opted_out(
@@ -562,7 +563,7 @@ class SqlPeopleRepository:
 class SqlCooldownRepository:
     """`bot.workspaces.CooldownRepository` on SQL: one upsert decides, whatever the replicas."""
 
-    def __init__(self, db: _Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def take(
@@ -617,8 +618,8 @@ class SqlCooldownRepository:
 class SqlTenancy:
     """The workspace-level repositories over one engine; satisfies `bot.workspaces.Tenancy`."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = _utc_now) -> None:
-        db = _Database(engine, clock)
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
+        db = Database.shared(engine, clock)
         self.workspaces: WorkspaceRepository = SqlWorkspaceRepository(db)
         self.people: PeopleRepository = SqlPeopleRepository(db)
         self.cooldowns: CooldownRepository = SqlCooldownRepository(db)

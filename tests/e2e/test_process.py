@@ -16,7 +16,7 @@ import pytest
 
 from bot import schedules
 from bot.ports import ChannelKey, ChannelState
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from storage.repositories import SqlStorage
 from tests.e2e.conftest import (
     APP_TOKEN,

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import schedules
 from bot.schedules import ScheduleSpec
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from storage.models import ChannelRow, NudgeRow
 from storage.repositories import spec_to_columns
 from tests.e2e.conftest import (

@@ -26,7 +26,7 @@ from bot import services as services_module
 from bot.app import Runtime, start
 from bot.schedules import ScheduleSpec
 from bot.services import NudgeOutcome
-from storage.db import create_engine
+from storage.engine import create_engine
 from storage.models import ChannelRow, NudgeRow
 from storage.repositories import spec_to_columns
 from tests.fakes.slack_api import FakeSlack

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import BreakChange, ChannelKey, ChannelState, Nudge, NudgeStatus
 from bot.schedules import ScheduleSpec
-from storage.db import current_revision, head_revision, run_migrations
+from storage.engine import current_revision, head_revision, run_migrations
 from storage.models import (
     Base,
     BoardPostRow,
@@ -82,7 +82,7 @@ async def test_models_match_the_migrations(db_engine: AsyncEngine) -> None:
 
 
 async def test_concurrent_migrations_do_not_collide(database_url: str) -> None:
-    from storage.db import create_engine
+    from storage.engine import create_engine
 
     engines = [create_engine(database_url) for _ in range(5)]
     try:

@@ -236,7 +236,7 @@ async def test_every_repository_on_one_sqlite_engine_queues_in_one_line(
     one engine; on SQLite their writers must share one queue, or two of them wait on the file
     lock and give up after busy_timeout ("database is locked")."""
     from storage.conversations import SqlConversationRepository
-    from storage.db import create_engine
+    from storage.engine import create_engine
     from storage.workspaces import SqlTenancy
 
     engine = create_engine(sqlite_url)

@@ -27,7 +27,7 @@ from bot.metrics import Metrics
 from bot.services import StretchService
 from handlers.teams.app import TeamsBot, build_teams, register_listeners
 from handlers.teams.chat import TeamsChat
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from storage.repositories import SqlStorage
 from storage.workspaces import SqlTenancy
 from tests.scenario.conftest import FakeClock
