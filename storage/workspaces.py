@@ -26,6 +26,7 @@ from bot.workspaces import (
     Workspace,
     WorkspaceRepository,
 )
+from storage.channels import spec_from_row, state_from_row
 from storage.db import Clock, Database, utc_now
 from storage.models import (
     SLACK_BOTS,
@@ -38,7 +39,6 @@ from storage.models import (
     PersonRow,
     WorkspaceRow,
 )
-from storage.repositories import _state_from_row, spec_from_row
 
 ACTIVE = "active"
 UNINSTALLED = "uninstalled"
@@ -143,7 +143,7 @@ class SqlWorkspaceRepository:
             uninstalled_at=row.ws_uninstalled_at,
             admins_only=row.ws_admins_only,
         )
-        return workspace, _state_from_row(row) if row.id is not None else None
+        return workspace, state_from_row(row) if row.id is not None else None
 
     async def ensure(
         self, *, platform: str, team_id: str, enterprise_id: str | None = None

@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import schedules
 from bot.schedules import ScheduleSpec
+from storage.channels import spec_to_columns
 from storage.engine import create_engine, run_migrations
 from storage.models import ChannelRow, NudgeRow
-from storage.repositories import spec_to_columns
 from tests.e2e.conftest import (
     TEAM,
     BotFactory,
