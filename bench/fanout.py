@@ -50,7 +50,7 @@ from bot.schedules import ScheduleSpec
 from bot.services import StretchService
 from handlers.slack.chat import SlackChat, make_client
 from storage.engine import create_engine, run_migrations
-from storage.repositories import SqlStorage
+from storage.sql import SqlStorage
 
 TOKEN = "xoxb-bench"
 # Monday 2026-11-23 09:45 UTC: the first slot of `every 45m 09:00-17:00 daily tz UTC`.

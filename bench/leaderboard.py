@@ -52,7 +52,7 @@ from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec
 from bot.services import StretchService
 from storage.engine import create_engine, run_migrations
-from storage.repositories import SqlStorage
+from storage.sql import SqlStorage
 
 GOAL_RATIO = 1.2
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # a Friday evening: most of a week of breaks

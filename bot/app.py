@@ -46,8 +46,7 @@ from storage.installations import (
     TokenCipher,
     check_tokens,
 )
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.sql import SqlStorage, SqlTenancy
 
 if TYPE_CHECKING:
     from handlers.teams.app import TeamsBot

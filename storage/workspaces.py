@@ -13,21 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ports import ChannelKey, ChannelState
 from bot.workspaces import (
     UNINSTALLED_REASON,
-    CooldownRepository,
     ExportTable,
-    PeopleRepository,
     PurgeReport,
-    Tenancy,
     Workspace,
-    WorkspaceRepository,
 )
 from storage.channels import spec_from_row, state_from_row
-from storage.db import Clock, Database, utc_now
+from storage.db import Database
 from storage.models import (
     SLACK_BOTS,
     SLACK_INSTALLATIONS,
@@ -613,18 +609,3 @@ class SqlCooldownRepository:
                 )
             )
             await session.commit()
-
-
-class SqlTenancy:
-    """The workspace-level repositories over one engine; satisfies `bot.workspaces.Tenancy`."""
-
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
-        db = Database.shared(engine, clock)
-        self.workspaces: WorkspaceRepository = SqlWorkspaceRepository(db)
-        self.people: PeopleRepository = SqlPeopleRepository(db)
-        self.cooldowns: CooldownRepository = SqlCooldownRepository(db)
-
-
-def _satisfies_tenancy_port(tenancy: SqlTenancy) -> Tenancy:
-    # mypy proves here that SqlTenancy structurally implements bot.workspaces.Tenancy.
-    return tenancy

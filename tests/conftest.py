@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from storage.engine import create_engine, run_migrations
-from storage.repositories import SqlStorage
+from storage.sql import SqlStorage
 
 POSTGRES_ENV = "TEST_POSTGRES_URL"
 

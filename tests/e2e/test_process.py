@@ -17,7 +17,7 @@ import pytest
 from bot import schedules
 from bot.ports import ChannelKey, ChannelState
 from storage.engine import create_engine, run_migrations
-from storage.repositories import SqlStorage
+from storage.sql import SqlStorage
 from tests.e2e.conftest import (
     APP_TOKEN,
     BOT_TOKEN,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services import CommandRateLimit
 from storage.engine import create_engine
-from storage.workspaces import SqlTenancy
+from storage.sql import SqlTenancy
 from tests.scenario.conftest import BotDriver, eventually
 from tests.security.conftest import StartBot
 

@@ -12,8 +12,7 @@ from bot.ports import ChannelKey, ChannelState
 from bot.schedules import ScheduleSpec
 from bot.workspaces import UNINSTALLED_REASON
 from storage.installations import EncryptedInstallationStore, TokenCipher
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.sql import SqlStorage, SqlTenancy
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SPEC = ScheduleSpec(interval=timedelta(minutes=45), tz="Europe/Berlin")

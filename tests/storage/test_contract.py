@@ -27,7 +27,7 @@ from storage.models import (
     NudgeRow,
     UTCDateTime,
 )
-from storage.repositories import SqlStorage
+from storage.sql import SqlStorage
 
 KEY = ChannelKey(platform="slack", team_id="T1", channel_id="C1")
 OTHER = ChannelKey(platform="slack", team_id="T1", channel_id="C2")

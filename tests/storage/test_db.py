@@ -12,8 +12,7 @@ from storage import db as db_module
 from storage.conversations import SqlConversationRepository
 from storage.db import Database, utc_now
 from storage.engine import create_engine
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.sql import SqlStorage, SqlTenancy
 
 
 def frozen() -> datetime:

@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 
 from bot.ports import BreakChange, ChannelKey, MarkChange, MarkOutcome
 from storage.models import BreakMarkRow, BreakRow
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.sql import SqlStorage, SqlTenancy
 from tests.storage.test_contract import KEY, OTHER, T0, posted_nudge, row_count
 
 CHECK = "reaction:white_check_mark"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.ports import ChannelKey, ChannelState, NudgeStatus, PostedNudge, SlotMove
 from storage.models import ChannelRow, NudgeRow
-from storage.repositories import SqlStorage
+from storage.sql import SqlStorage
 from tests.storage.test_contract import KEY, OTHER, SLOT, SPEC, T0, row_count, schedule
 
 
@@ -237,7 +237,7 @@ async def test_every_repository_on_one_sqlite_engine_queues_in_one_line(
     lock and give up after busy_timeout ("database is locked")."""
     from storage.conversations import SqlConversationRepository
     from storage.engine import create_engine
-    from storage.workspaces import SqlTenancy
+    from storage.sql import SqlTenancy
 
     engine = create_engine(sqlite_url)
     other = create_engine(sqlite_url.replace(".db", "-other.db"))

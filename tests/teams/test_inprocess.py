@@ -28,8 +28,7 @@ from bot.services import StretchService
 from handlers.teams.app import TeamsBot, build_teams, register_listeners
 from handlers.teams.chat import TeamsChat
 from storage.engine import create_engine, run_migrations
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.sql import SqlStorage, SqlTenancy
 from tests.scenario.conftest import FakeClock
 from tests.teams import payloads
 from tests.teams.conftest import TEAMS_SETTINGS, teams_key

@@ -18,7 +18,7 @@ from bot.ports import ChannelKey, ChannelState
 from bot.schedules import ScheduleSpec
 from storage.conversations import SqlConversationRepository
 from storage.models import PersonRow
-from storage.repositories import SqlStorage
+from storage.sql import SqlStorage
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 TEAM = f"{TENANT}:19:team-general-0001@thread.tacv2"
