@@ -1,4 +1,4 @@
-"""SQL storage: engines and migrations (`storage.engine`), the repository bundles (`storage.sql`)."""
+"""SQL storage: engines and migrations (`storage.engine`), repository bundles (`storage.sql`)."""
 
 from __future__ import annotations
 

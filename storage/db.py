@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Executable, Select, event, select
+from sqlalchemy import ColumnElement, Connection, Engine, Executable, Select, event, func, select
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Dialect, Row
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from bot.ports import ChannelKey
 from storage.engine import SQLITE_BEGIN
-from storage.models import ChannelRow
+from storage.models import ChannelRow, NudgeRow
 
 Clock = Callable[[], datetime]
 
@@ -56,6 +56,23 @@ def is_channel(key: ChannelKey) -> ColumnElement[bool]:
 def channel_pk(key: ChannelKey) -> Select[int]:
     """The primary key of the `channels` row of `key` (use `.scalar_subquery()` inside SQL)."""
     return select(ChannelRow.id).where(is_channel(key))
+
+
+def channels_of(platform: str, team_id: str) -> Select[int]:
+    """The primary keys of a workspace's channels (a subquery for its nudges and breaks)."""
+    return select(ChannelRow.id).where(
+        ChannelRow.platform == platform, ChannelRow.team_id == team_id
+    )
+
+
+def nudges_of(platform: str, team_id: str) -> Select[int]:
+    """The ids of a workspace's nudges (a subquery)."""
+    return select(NudgeRow.id).where(NudgeRow.channel_pk.in_(channels_of(platform, team_id)))
+
+
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    """How many rows `query` gives."""
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 # ---- SQLite's inline reader -------------------------------------------------------------------

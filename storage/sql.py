@@ -14,9 +14,11 @@ from bot.workspaces import CooldownRepository, PeopleRepository, Tenancy, Worksp
 from storage.boards import SqlBoardRepository
 from storage.breaks import SqlBreakRepository
 from storage.channels import SqlChannelRepository
+from storage.cooldowns import SqlCooldownRepository
 from storage.db import Clock, Database, utc_now
 from storage.nudges import SqlNudgeRepository
-from storage.workspaces import SqlCooldownRepository, SqlPeopleRepository, SqlWorkspaceRepository
+from storage.people import SqlPeopleRepository
+from storage.workspaces import SqlWorkspaceRepository
 
 
 class SqlStorage:
