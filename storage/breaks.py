@@ -29,7 +29,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import BreakChange, ChannelKey, MarkChange, MarkOutcome
 from storage.db import Database, channel_pk, require_aware
@@ -119,9 +119,11 @@ def _mark_statements(dialect: str) -> _MarkStatements:
     breaks = _json_table(dialect, "breaks")
     nudges = _json_table(dialect, "nudges")
     return _MarkStatements(
-        # Locked in id order, so two batches (two replicas) never wait on each other in a
-        # cycle; the lock serialises mark changes per nudge, as `_lock_nudge` does. SQLite
-        # renders no FOR UPDATE: BEGIN IMMEDIATE serialised the writers already.
+        # The lock serialises mark changes per nudge, so an add racing a remove of another
+        # mark cannot leave a mark without a break (or a break without marks); FOR NO KEY
+        # UPDATE lets foreign-key checks elsewhere proceed. Locked in id order, so two batches
+        # (two replicas) never wait on each other in a cycle. SQLite renders no FOR UPDATE:
+        # BEGIN IMMEDIATE serialised the writers already.
         lock_nudges=select(
             ChannelRow.platform,
             ChannelRow.team_id,
@@ -197,84 +199,6 @@ class SqlBreakRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    async def _lock_nudge(self, session: AsyncSession, nudge_id: int) -> int | None:
-        """Lock the nudge row and return its channel pk (None: no such nudge).
-
-        Serialises mark changes per nudge, so an add racing a remove of another mark cannot
-        leave a mark without a break (or a break without marks). SQLite needs no row lock:
-        BEGIN IMMEDIATE serialised us already, and SQLAlchemy renders nothing there.
-        """
-        return await session.scalar(
-            select(NudgeRow.channel_pk)
-            .where(NudgeRow.id == nudge_id)
-            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: FK checks elsewhere proceed
-        )
-
-    async def _breaks_on(self, session: AsyncSession, nudge_id: int) -> int:
-        count = await session.scalar(
-            select(func.count()).select_from(BreakRow).where(BreakRow.nudge_id == nudge_id)
-        )
-        return int(count or 0)
-
-    async def add_mark(
-        self, *, nudge_id: int, person_id: str, mark: str, at: datetime
-    ) -> BreakChange:
-        """Record a mark (`reaction:white_check_mark`, `button`); the first mark makes the break,
-        logged at `at`. Idempotent, also when two calls race. An unknown nudge changes nothing.
-        """
-        require_aware(at=at)
-        async with self._db.write() as session:
-            channel_pk = await self._lock_nudge(session, nudge_id)
-            if channel_pk is None:
-                return BreakChange(changed=False, breaks_on_nudge=0)
-            await session.execute(
-                self._db.insert(BreakMarkRow)
-                .values(nudge_id=nudge_id, person_id=person_id, mark=mark, created_at=at)
-                .on_conflict_do_nothing(index_elements=["nudge_id", "person_id", "mark"])
-            )
-            # Inserted regardless of whether the mark was new, so a break can never be missing
-            # while a mark exists.
-            created = (
-                await session.execute(
-                    self._db.insert(BreakRow)
-                    .values(
-                        nudge_id=nudge_id, channel_pk=channel_pk, person_id=person_id, logged_at=at
-                    )
-                    .on_conflict_do_nothing(index_elements=["nudge_id", "person_id"])
-                    .returning(BreakRow.id)
-                )
-            ).scalar_one_or_none()
-            breaks = await self._breaks_on(session, nudge_id)
-            await session.commit()
-        return BreakChange(changed=created is not None, breaks_on_nudge=breaks)
-
-    async def remove_mark(self, *, nudge_id: int, person_id: str, mark: str) -> BreakChange:
-        """Remove a mark; removing the last one deletes the break."""
-        async with self._db.write() as session:
-            if await self._lock_nudge(session, nudge_id) is None:
-                return BreakChange(changed=False, breaks_on_nudge=0)
-            await session.execute(
-                delete(BreakMarkRow).where(
-                    BreakMarkRow.nudge_id == nudge_id,
-                    BreakMarkRow.person_id == person_id,
-                    BreakMarkRow.mark == mark,
-                )
-            )
-            marks_left = exists().where(
-                BreakMarkRow.nudge_id == nudge_id, BreakMarkRow.person_id == person_id
-            )
-            deleted = (
-                await session.execute(
-                    delete(BreakRow)
-                    .where(BreakRow.nudge_id == nudge_id, BreakRow.person_id == person_id)
-                    .where(~marks_left)
-                    .returning(BreakRow.id)
-                )
-            ).scalar_one_or_none()
-            breaks = await self._breaks_on(session, nudge_id)
-            await session.commit()
-        return BreakChange(changed=deleted is not None, breaks_on_nudge=breaks)
 
     async def apply_marks(
         self, changes: Sequence[MarkChange], *, opt_outs: bool = True

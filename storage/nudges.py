@@ -217,35 +217,6 @@ class SqlNudgeRepository:
             )
         return result
 
-    async def claim_slot(
-        self,
-        *,
-        channel: ChannelKey,
-        slot_at: datetime,
-        exercise_key: str,
-        next_slot_at: datetime | None,
-        expected_slot_at: datetime,
-    ) -> Nudge | None:
-        """`move_slots` for one claim: the nudge, or None when the claim lost. The channel's
-        stored picks become unknown (NULL): the next scheduled pick reads the nudges."""
-        move = SlotMove(
-            channel=channel,
-            expected_slot_at=expected_slot_at,
-            next_slot_at=next_slot_at,
-            slot_at=slot_at,
-            exercise_key=exercise_key,
-        )
-        return (await self.move_slots([move])).get(channel)
-
-    async def skip_slots(
-        self, *, channel: ChannelKey, expected_slot_at: datetime, next_slot_at: datetime | None
-    ) -> bool:
-        """`move_slots` for one skip (stale or paused slots); False if it lost a race."""
-        move = SlotMove(
-            channel=channel, expected_slot_at=expected_slot_at, next_slot_at=next_slot_at
-        )
-        return channel in await self.move_slots([move])
-
     async def release_claims(self, claims: Sequence[tuple[Nudge, SlotMove]]) -> int:
         """Give back claimed, unposted nudges (see `bot.ports`); the picks are forgotten too
         (NULL: the next pick reads the nudges that really went out)."""

@@ -15,7 +15,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, delete, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import BreakChange, ChannelKey, ChannelState, Nudge, NudgeStatus
+from bot.ports import (
+    BreakChange,
+    ChannelKey,
+    ChannelState,
+    MarkChange,
+    MarkOutcome,
+    NudgeStatus,
+    SlotMove,
+)
 from bot.schedules import ScheduleSpec
 from storage.engine import current_revision, head_revision, run_migrations
 from storage.models import (
@@ -55,6 +63,67 @@ async def posted_nudge(storage: SqlStorage, key: ChannelKey = KEY, *, message_id
     nudge = await storage.nudges.create_adhoc(channel=key, exercise_key="heel-lifts")
     await storage.nudges.mark_posted(nudge.id, message_id=message_id, posted_at=T0)
     return nudge.id
+
+
+def claim_move(
+    key: ChannelKey = KEY,
+    exercise: str = "a",
+    *,
+    slot_at: datetime = T0,
+    next_slot_at: datetime | None = T0 + SLOT,
+) -> SlotMove:
+    """The scheduler's move that claims `slot_at` (where the cursor should be) for a nudge."""
+    return SlotMove(
+        channel=key,
+        expected_slot_at=slot_at,
+        next_slot_at=next_slot_at,
+        slot_at=slot_at,
+        exercise_key=exercise,
+    )
+
+
+def skip_move(
+    key: ChannelKey = KEY, *, expected: datetime = T0, next_slot_at: datetime | None
+) -> SlotMove:
+    """The scheduler's move that skips the slots from `expected` to `next_slot_at`."""
+    return SlotMove(channel=key, expected_slot_at=expected, next_slot_at=next_slot_at)
+
+
+CHECK = "reaction:white_check_mark"
+HEAVY = "reaction:heavy_check_mark"
+
+
+def add(
+    message_id: str,
+    person: str,
+    mark: str = CHECK,
+    *,
+    key: ChannelKey = KEY,
+    at: datetime = T0,
+) -> MarkChange:
+    """`person` puts `mark` on the message."""
+    return MarkChange(key, message_id, person, mark, added=True, at=at)
+
+
+def remove(message_id: str, person: str, mark: str = CHECK, *, key: ChannelKey = KEY) -> MarkChange:
+    """`person` takes `mark` off the message."""
+    return MarkChange(key, message_id, person, mark, added=False, at=T0)
+
+
+def made(nudge_id: int, breaks: int, changed: bool = True) -> MarkOutcome:
+    """A mark change on the nudge: whether it made (or took back) a break, and the breaks after."""
+    return MarkOutcome(
+        nudge_id=nudge_id, change=BreakChange(changed=changed, breaks_on_nudge=breaks)
+    )
+
+
+NOTHING = MarkOutcome(nudge_id=None, change=BreakChange(changed=False, breaks_on_nudge=0))
+
+
+async def apply_one(storage: SqlStorage, change: MarkChange) -> MarkOutcome:
+    """One mark change in a transaction of its own (one reaction event, one button press)."""
+    [outcome] = await storage.breaks.apply_marks([change])
+    return outcome
 
 
 async def row_count(engine: AsyncEngine, model: type[Base]) -> int:
@@ -159,9 +228,9 @@ async def test_naive_datetimes_are_rejected(storage: SqlStorage) -> None:
         await storage.channels.save(ChannelState(key=KEY, next_slot_at=naive))
     with pytest.raises(ValueError, match="naive"):
         await storage.channels.due_for_nudge(now=naive, limit=1)
-    nudge = await storage.nudges.create_adhoc(channel=KEY, exercise_key="heel-lifts")
+    await posted_nudge(storage, message_id="m1")
     with pytest.raises(ValueError, match="naive"):
-        await storage.breaks.add_mark(nudge_id=nudge.id, person_id="U1", mark="button", at=naive)
+        await storage.breaks.apply_marks([add("m1", "U1", "button", at=naive)])
     # The column type guards too, for code that bypasses the repositories.
     with pytest.raises(ValueError, match="naive"):
         UTCDateTime().process_bind_param(naive, storage.engine.dialect)
@@ -317,15 +386,10 @@ async def test_disable_turns_schedule_and_board_off_and_keeps_the_spec(
 # ---- nudges -----------------------------------------------------------------------------------
 
 
-async def test_claim_slot_claims_once_and_advances_the_channel(storage: SqlStorage) -> None:
+async def test_a_claim_claims_once_and_advances_the_channel(storage: SqlStorage) -> None:
     await schedule(storage)
-    nudge = await storage.nudges.claim_slot(
-        channel=KEY,
-        slot_at=T0,
-        exercise_key="butt-clenches",
-        next_slot_at=T0 + SLOT,
-        expected_slot_at=T0,
-    )
+    won = await storage.nudges.move_slots([claim_move(exercise="butt-clenches")])
+    nudge = won[KEY]
     assert nudge is not None
     assert (nudge.channel, nudge.slot_at, nudge.exercise_key, nudge.status) == (
         KEY,
@@ -338,53 +402,35 @@ async def test_claim_slot_claims_once_and_advances_the_channel(storage: SqlStora
     assert state is not None and state.next_slot_at == T0 + SLOT
 
     # A worker that read next_slot_at == T0 before the claim loses the compare-and-set.
-    again = await storage.nudges.claim_slot(
-        channel=KEY,
-        slot_at=T0,
-        exercise_key="heel-lifts",
-        next_slot_at=T0 + SLOT,
-        expected_slot_at=T0,
-    )
-    assert again is None
+    assert await storage.nudges.move_slots([claim_move(exercise="heel-lifts")]) == {}
     assert await storage.nudges.recent_exercise_keys(channel=KEY, limit=10) == ["butt-clenches"]
 
 
-async def test_claim_slot_refuses_an_already_posted_slot_and_rolls_back(
+async def test_a_claim_refuses_an_already_posted_slot_and_rolls_back(
     storage: SqlStorage,
 ) -> None:
     await schedule(storage)
-    assert await storage.nudges.claim_slot(
-        channel=KEY, slot_at=T0, exercise_key="a", next_slot_at=T0 + SLOT, expected_slot_at=T0
-    )
+    assert (await storage.nudges.move_slots([claim_move(exercise="a")]))[KEY] is not None
     # The schedule is edited so that next_slot_at points at the slot already posted: the CAS
     # passes, the unique (channel, slot) refuses, and the CAS is rolled back with it.
     await schedule(storage, next_slot_at=T0)
-    lost = await storage.nudges.claim_slot(
-        channel=KEY, slot_at=T0, exercise_key="b", next_slot_at=T0 + 2 * SLOT, expected_slot_at=T0
-    )
-    assert lost is None
+    lost = await storage.nudges.move_slots([claim_move(exercise="b", next_slot_at=T0 + 2 * SLOT)])
+    assert lost == {}
     state = await storage.channels.get(KEY)
     assert state is not None and state.next_slot_at == T0
     assert await row_count(storage.engine, NudgeRow) == 1
 
 
-async def test_claim_slot_needs_an_enabled_known_channel(storage: SqlStorage) -> None:
-    async def claim(key: ChannelKey) -> Nudge | None:
-        return await storage.nudges.claim_slot(
-            channel=key, slot_at=T0, exercise_key="a", next_slot_at=T0 + SLOT, expected_slot_at=T0
-        )
-
-    assert await claim(OTHER) is None
+async def test_a_claim_needs_an_enabled_known_channel(storage: SqlStorage) -> None:
+    assert await storage.nudges.move_slots([claim_move(OTHER)]) == {}
     await storage.channels.save(ChannelState(key=KEY, spec=SPEC, enabled=False, next_slot_at=T0))
-    assert await claim(KEY) is None
+    assert await storage.nudges.move_slots([claim_move(KEY)]) == {}
     assert await row_count(storage.engine, NudgeRow) == 0
 
 
-async def test_claim_slot_last_slot_turns_the_cursor_off(storage: SqlStorage) -> None:
+async def test_a_claim_of_the_last_slot_turns_the_cursor_off(storage: SqlStorage) -> None:
     await schedule(storage)
-    assert await storage.nudges.claim_slot(
-        channel=KEY, slot_at=T0, exercise_key="a", next_slot_at=None, expected_slot_at=T0
-    )
+    assert (await storage.nudges.move_slots([claim_move(next_slot_at=None)]))[KEY] is not None
     state = await storage.channels.get(KEY)
     assert state is not None and state.enabled and state.next_slot_at is None
 
@@ -395,19 +441,10 @@ async def test_concurrent_claims_of_one_slot_have_exactly_one_winner(
 ) -> None:
     await schedule(storage)
     results = await asyncio.gather(
-        *(
-            storage.nudges.claim_slot(
-                channel=KEY,
-                slot_at=T0,
-                exercise_key=f"exercise-{n}",
-                next_slot_at=T0 + SLOT,
-                expected_slot_at=T0,
-            )
-            for n in range(10)
-        )
+        *(storage.nudges.move_slots([claim_move(exercise=f"exercise-{n}")]) for n in range(10))
     )
-    winners = [nudge for nudge in results if nudge is not None]
-    assert len(winners) == 1
+    winners = [won[KEY] for won in results if KEY in won]
+    assert len(winners) == 1 and winners[0] is not None
     assert await row_count(storage.engine, NudgeRow) == 1
     state = await storage.channels.get(KEY)
     assert state is not None and state.next_slot_at == T0 + SLOT
@@ -417,45 +454,31 @@ async def test_concurrent_claims_across_channels_all_win(storage: SqlStorage) ->
     keys = [ChannelKey(platform="slack", team_id="T1", channel_id=f"C{n}") for n in range(10)]
     for key in keys:
         await schedule(storage, key)
-    results = await asyncio.gather(
-        *(
-            storage.nudges.claim_slot(
-                channel=key,
-                slot_at=T0,
-                exercise_key="a",
-                next_slot_at=T0 + SLOT,
-                expected_slot_at=T0,
-            )
-            for key in keys
-        )
-    )
-    assert all(nudge is not None for nudge in results)
-    assert len({nudge.id for nudge in results if nudge is not None}) == 10
+    results = await asyncio.gather(*(storage.nudges.move_slots([claim_move(key)]) for key in keys))
+    nudges = [won.get(key) for key, won in zip(keys, results, strict=True)]
+    assert all(nudge is not None for nudge in nudges)
+    assert len({nudge.id for nudge in nudges if nudge is not None}) == 10
 
 
-async def test_skip_slots_is_compare_and_set(storage: SqlStorage) -> None:
+async def test_a_skip_is_compare_and_set(storage: SqlStorage) -> None:
     await schedule(storage)
     later = T0 + 3 * SLOT
-    assert await storage.nudges.skip_slots(channel=KEY, expected_slot_at=T0, next_slot_at=later)
-    assert not await storage.nudges.skip_slots(channel=KEY, expected_slot_at=T0, next_slot_at=T0)
+    move = storage.nudges.move_slots
+    assert await move([skip_move(next_slot_at=later)]) == {KEY: None}
+    assert await move([skip_move(next_slot_at=T0)]) == {}
     state = await storage.channels.get(KEY)
     assert state is not None and state.next_slot_at == later
     assert await row_count(storage.engine, NudgeRow) == 0
-    assert await storage.nudges.skip_slots(channel=KEY, expected_slot_at=later, next_slot_at=None)
-    assert not await storage.nudges.skip_slots(
-        channel=OTHER, expected_slot_at=T0, next_slot_at=later
-    )
+    assert await move([skip_move(expected=later, next_slot_at=None)]) == {KEY: None}
+    assert await move([skip_move(OTHER, next_slot_at=later)]) == {}
 
 
 async def test_concurrent_skips_have_one_winner(storage: SqlStorage) -> None:
     await schedule(storage)
     results = await asyncio.gather(
-        *(
-            storage.nudges.skip_slots(channel=KEY, expected_slot_at=T0, next_slot_at=T0 + n * SLOT)
-            for n in range(1, 11)
-        )
+        *(storage.nudges.move_slots([skip_move(next_slot_at=T0 + n * SLOT)]) for n in range(1, 11))
     )
-    assert results.count(True) == 1
+    assert [KEY in won for won in results].count(True) == 1
 
 
 async def test_adhoc_nudges_do_not_collide_and_create_the_channel(storage: SqlStorage) -> None:
@@ -472,9 +495,7 @@ async def test_adhoc_nudges_do_not_collide_and_create_the_channel(storage: SqlSt
 
 async def test_mark_posted_and_find_by_message(storage: SqlStorage) -> None:
     await schedule(storage)
-    nudge = await storage.nudges.claim_slot(
-        channel=KEY, slot_at=T0, exercise_key="a", next_slot_at=T0 + SLOT, expected_slot_at=T0
-    )
+    nudge = (await storage.nudges.move_slots([claim_move()]))[KEY]
     assert nudge is not None
     posted_at = T0 + timedelta(seconds=2)
     await storage.nudges.mark_posted(nudge.id, message_id="1700000000.000100", posted_at=posted_at)
@@ -520,20 +541,15 @@ async def test_mark_failed_and_recent_exercise_keys(storage: SqlStorage) -> None
 async def test_first_mark_makes_the_break_and_repeats_change_nothing(storage: SqlStorage) -> None:
     nudge_id = await posted_nudge(storage, message_id="m1")
     at = T0 + timedelta(minutes=1)
-    add = storage.breaks.add_mark
-    assert await add(
-        nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark", at=at
-    ) == (BreakChange(changed=True, breaks_on_nudge=1))
+    assert await apply_one(storage, add("m1", "U1", CHECK, at=at)) == made(nudge_id, 1)
     # The same mark again (Slack retry), and a second mark by the same person.
-    assert await add(
-        nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark", at=at + SLOT
-    ) == BreakChange(changed=False, breaks_on_nudge=1)
-    assert await add(nudge_id=nudge_id, person_id="U1", mark="button", at=at + SLOT) == (
-        BreakChange(changed=False, breaks_on_nudge=1)
+    assert await apply_one(storage, add("m1", "U1", CHECK, at=at + SLOT)) == made(
+        nudge_id, 1, changed=False
     )
-    assert await add(nudge_id=nudge_id, person_id="U2", mark="button", at=at) == (
-        BreakChange(changed=True, breaks_on_nudge=2)
+    assert await apply_one(storage, add("m1", "U1", "button", at=at + SLOT)) == made(
+        nudge_id, 1, changed=False
     )
+    assert await apply_one(storage, add("m1", "U2", "button", at=at)) == made(nudge_id, 2)
     # The break is logged when the first mark arrived.
     assert await storage.breaks.break_times(channel=KEY, since=T0, person_ids=["U1"]) == [
         ("U1", at)
@@ -542,70 +558,46 @@ async def test_first_mark_makes_the_break_and_repeats_change_nothing(storage: Sq
 
 async def test_removing_the_last_mark_takes_the_break_back(storage: SqlStorage) -> None:
     nudge_id = await posted_nudge(storage, message_id="m1")
-    for mark in ("reaction:white_check_mark", "reaction:heavy_check_mark"):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=mark, at=T0)
-    await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U2", mark="button", at=T0)
-    remove = storage.breaks.remove_mark
+    await storage.breaks.apply_marks(
+        [add("m1", "U1", CHECK), add("m1", "U1", HEAVY), add("m1", "U2", "button")]
+    )
 
-    assert await remove(nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark") == (
-        BreakChange(changed=False, breaks_on_nudge=2)
-    )
-    assert await remove(nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark") == (
-        BreakChange(changed=False, breaks_on_nudge=2)
-    )
-    assert await remove(nudge_id=nudge_id, person_id="U1", mark="reaction:heavy_check_mark") == (
-        BreakChange(changed=True, breaks_on_nudge=1)
-    )
-    assert await remove(nudge_id=nudge_id, person_id="U3", mark="button") == (
-        BreakChange(changed=False, breaks_on_nudge=1)
+    assert await apply_one(storage, remove("m1", "U1", CHECK)) == made(nudge_id, 2, changed=False)
+    assert await apply_one(storage, remove("m1", "U1", CHECK)) == made(nudge_id, 2, changed=False)
+    assert await apply_one(storage, remove("m1", "U1", HEAVY)) == made(nudge_id, 1)
+    assert await apply_one(storage, remove("m1", "U3", "button")) == made(
+        nudge_id, 1, changed=False
     )
     assert await storage.breaks.counts(channel=KEY, since=None) == {"U2": 1}
     # Marking again after an undo makes a new break, logged at the new time.
     later = T0 + timedelta(hours=1)
-    assert await storage.breaks.add_mark(
-        nudge_id=nudge_id, person_id="U1", mark="button", at=later
-    ) == BreakChange(changed=True, breaks_on_nudge=2)
+    assert await apply_one(storage, add("m1", "U1", "button", at=later)) == made(nudge_id, 2)
     assert await storage.breaks.break_times(channel=KEY, since=T0, person_ids=["U1"]) == [
         ("U1", later)
     ]
 
 
-async def test_marks_on_an_unknown_nudge_change_nothing(storage: SqlStorage) -> None:
-    nothing = BreakChange(changed=False, breaks_on_nudge=0)
-    assert await storage.breaks.add_mark(nudge_id=999, person_id="U1", mark="button", at=T0) == (
-        nothing
-    )
-    assert await storage.breaks.remove_mark(nudge_id=999, person_id="U1", mark="button") == nothing
+async def test_marks_on_a_message_that_is_no_nudge_change_nothing(storage: SqlStorage) -> None:
+    assert await apply_one(storage, add("999", "U1", "button")) == NOTHING
+    assert await apply_one(storage, remove("999", "U1", "button")) == NOTHING
     assert await row_count(storage.engine, BreakMarkRow) == 0
 
 
 @pytest.mark.parametrize("round_", range(3))
 async def test_concurrent_duplicate_marks_make_one_break(storage: SqlStorage, round_: int) -> None:
-    nudge_id = await posted_nudge(storage, message_id="m1")
-    results = await asyncio.gather(
-        *(
-            storage.breaks.add_mark(
-                nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark", at=T0
-            )
-            for _ in range(10)
-        )
-    )
-    assert [change.changed for change in results].count(True) == 1
-    assert all(change.breaks_on_nudge == 1 for change in results)
+    await posted_nudge(storage, message_id="m1")
+    results = await asyncio.gather(*(apply_one(storage, add("m1", "U1", CHECK)) for _ in range(10)))
+    assert [outcome.change.changed for outcome in results].count(True) == 1
+    assert all(outcome.change.breaks_on_nudge == 1 for outcome in results)
     assert await row_count(storage.engine, BreakRow) == 1
     assert await row_count(storage.engine, BreakMarkRow) == 1
 
 
 async def test_concurrent_button_and_reaction_make_one_break(storage: SqlStorage) -> None:
-    nudge_id = await posted_nudge(storage, message_id="m1")
-    marks = ["button", "reaction:white_check_mark", "reaction:heavy_check_mark"] * 3
-    results = await asyncio.gather(
-        *(
-            storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=mark, at=T0)
-            for mark in marks
-        )
-    )
-    assert [change.changed for change in results].count(True) == 1
+    await posted_nudge(storage, message_id="m1")
+    marks = ["button", CHECK, HEAVY] * 3
+    results = await asyncio.gather(*(apply_one(storage, add("m1", "U1", mark)) for mark in marks))
+    assert [outcome.change.changed for outcome in results].count(True) == 1
     assert await row_count(storage.engine, BreakMarkRow) == 3
     assert await storage.breaks.counts(channel=KEY, since=None) == {"U1": 1}
 
@@ -614,33 +606,34 @@ async def test_racing_add_and_remove_keep_break_and_marks_consistent(
     storage: SqlStorage,
 ) -> None:
     """A break exists exactly while its person has a mark, however add and remove interleave."""
-    nudge_id = await posted_nudge(storage, message_id="m1")
-    reaction, button = "reaction:white_check_mark", "button"
+    await posted_nudge(storage, message_id="m1")
+    reaction, button = CHECK, "button"
     for round_ in range(10):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=reaction, at=T0)
+        await apply_one(storage, add("m1", "U1", reaction))
         await asyncio.gather(
-            storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=button, at=T0),
-            storage.breaks.remove_mark(nudge_id=nudge_id, person_id="U1", mark=reaction),
+            apply_one(storage, add("m1", "U1", button)),
+            apply_one(storage, remove("m1", "U1", reaction)),
         )
         assert await row_count(storage.engine, BreakRow) == 1, round_
         await asyncio.gather(
-            storage.breaks.remove_mark(nudge_id=nudge_id, person_id="U1", mark=button),
-            storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=reaction, at=T0),
+            apply_one(storage, remove("m1", "U1", button)),
+            apply_one(storage, add("m1", "U1", reaction)),
         )
         assert await row_count(storage.engine, BreakRow) == 1, round_
-        await storage.breaks.remove_mark(nudge_id=nudge_id, person_id="U1", mark=reaction)
+        await apply_one(storage, remove("m1", "U1", reaction))
         assert await row_count(storage.engine, BreakRow) == 0, round_
         assert await row_count(storage.engine, BreakMarkRow) == 0, round_
 
 
 async def test_counts_per_person_within_bounds(storage: SqlStorage) -> None:
-    ids = [await posted_nudge(storage, message_id=f"m{n}") for n in range(3)]
-    other_id = await posted_nudge(storage, OTHER, message_id="m0")
+    for n in range(3):
+        await posted_nudge(storage, message_id=f"m{n}")
+    await posted_nudge(storage, OTHER, message_id="m0")
     logged = [T0 - timedelta(days=1), T0, T0 + timedelta(days=7)]
-    for nudge_id, at in zip(ids, logged, strict=True):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark="button", at=at)
-    await storage.breaks.add_mark(nudge_id=ids[1], person_id="U2", mark="button", at=T0)
-    await storage.breaks.add_mark(nudge_id=other_id, person_id="U1", mark="button", at=T0)
+    await storage.breaks.apply_marks(
+        [add(f"m{n}", "U1", "button", at=at) for n, at in enumerate(logged)]
+        + [add("m1", "U2", "button"), add("m0", "U1", "button", key=OTHER)]
+    )
 
     counts = storage.breaks.counts
     assert await counts(channel=KEY, since=None) == {"U1": 3, "U2": 1}
@@ -654,13 +647,14 @@ async def test_counts_per_person_within_bounds(storage: SqlStorage) -> None:
 
 
 async def test_break_times_for_streaks(storage: SqlStorage) -> None:
-    ids = [await posted_nudge(storage, message_id=f"m{n}") for n in range(3)]
-    other_id = await posted_nudge(storage, OTHER, message_id="m0")
+    for n in range(3):
+        await posted_nudge(storage, message_id=f"m{n}")
+    await posted_nudge(storage, OTHER, message_id="m0")
     times = [T0 + timedelta(days=2), T0 - timedelta(days=1), T0]
-    for nudge_id, at in zip(ids, times, strict=True):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark="button", at=at)
-    await storage.breaks.add_mark(nudge_id=ids[0], person_id="U2", mark="button", at=T0)
-    await storage.breaks.add_mark(nudge_id=other_id, person_id="U1", mark="button", at=T0)
+    await storage.breaks.apply_marks(
+        [add(f"m{n}", "U1", "button", at=at) for n, at in enumerate(times)]
+        + [add("m0", "U2", "button"), add("m0", "U1", "button", key=OTHER)]
+    )
 
     result = await storage.breaks.break_times(channel=KEY, since=T0)
     assert [at for _, at in result] == [T0, T0, T0 + timedelta(days=2)]  # oldest first
@@ -696,10 +690,9 @@ async def test_concurrent_board_claims_have_one_winner(storage: SqlStorage) -> N
 
 
 async def test_deleting_a_nudge_deletes_its_breaks_and_marks(storage: SqlStorage) -> None:
-    kept = await posted_nudge(storage, message_id="kept")
+    await posted_nudge(storage, message_id="kept")
     gone = await posted_nudge(storage, message_id="gone")
-    for nudge_id in (kept, gone):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark="button", at=T0)
+    await storage.breaks.apply_marks([add("kept", "U1", "button"), add("gone", "U1", "button")])
     async with storage.engine.begin() as conn:
         await conn.execute(delete(NudgeRow).where(NudgeRow.id == gone))
     assert await row_count(storage.engine, BreakRow) == 1
@@ -709,8 +702,8 @@ async def test_deleting_a_nudge_deletes_its_breaks_and_marks(storage: SqlStorage
 
 async def test_deleting_a_channel_deletes_everything_of_it(storage: SqlStorage) -> None:
     for key in (KEY, OTHER):
-        nudge_id = await posted_nudge(storage, key, message_id="m1")
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark="button", at=T0)
+        await posted_nudge(storage, key, message_id="m1")
+        await storage.breaks.apply_marks([add("m1", "U1", "button", key=key)])
         await storage.boards.claim_board(channel=key, period_key="2026-W48")
     async with storage.engine.begin() as conn:
         await conn.execute(delete(ChannelRow).where(ChannelRow.channel_id == "C1"))

@@ -75,9 +75,8 @@ async def test_losers_are_left_out_and_keep_their_cursor(storage: SqlStorage) ->
     await storage.channels.save(
         ChannelState(key=disabled, spec=SPEC, enabled=False, next_slot_at=T0)
     )
-    assert await storage.nudges.skip_slots(
-        channel=moved, expected_slot_at=T0, next_slot_at=T0 + SLOT
-    )
+    skip = SlotMove(channel=moved, expected_slot_at=T0, next_slot_at=T0 + SLOT)
+    assert await storage.nudges.move_slots([skip]) == {moved: None}
     await schedule(storage, ahead, next_slot_at=T0 + SLOT)
 
     won = await storage.nudges.move_slots(
@@ -93,9 +92,7 @@ async def test_a_slot_claimed_already_leaves_that_channel_alone_only(storage: Sq
     posted, fresh = keys(2)
     for key in (posted, fresh):
         await schedule(storage, key)
-    assert await storage.nudges.claim_slot(
-        channel=posted, slot_at=T0, exercise_key="a", next_slot_at=T0 + SLOT, expected_slot_at=T0
-    )
+    assert (await storage.nudges.move_slots([claim(posted, "a")]))[posted] is not None
     await schedule(storage, posted, next_slot_at=T0)  # edited back onto the posted slot
 
     won = await storage.nudges.move_slots([claim(posted, "b"), claim(fresh, "c")])
