@@ -2,9 +2,9 @@
 transaction, on every backend (the `storage` fixture runs each test on SQLite and, with
 TEST_POSTGRES_URL, on Postgres).
 
-The invariants are those of single changes (the breaks section of `test_contract`): one break
-per (nudge, person), a break exactly while its person has a mark on the nudge, idempotent under
-retries and races; and each change's outcome is what it would have been applied alone, in order.
+The invariants are those of single changes (`test_breaks`): one break per (nudge, person), a
+break exactly while its person has a mark on the nudge, idempotent under retries and races; and
+each change's outcome is what it would have been applied alone, in order.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.ports import ChannelKey, MarkOutcome
 from storage.models import BreakMarkRow, BreakRow
 from storage.sql import SqlStorage, SqlTenancy
-from tests.storage.test_contract import (
+from tests.storage.contract import (
     HEAVY,
     KEY,
     NOTHING,

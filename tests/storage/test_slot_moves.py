@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.ports import ChannelKey, ChannelState, NudgeStatus, PostedNudge, SlotMove
 from storage.models import ChannelRow, NudgeRow
 from storage.sql import SqlStorage
-from tests.storage.test_contract import KEY, OTHER, SLOT, SPEC, T0, row_count, schedule
+from tests.storage.contract import KEY, OTHER, SLOT, SPEC, T0, row_count, schedule
 
 
 def keys(n: int, team: str = "T1") -> list[ChannelKey]:
