@@ -1,4 +1,5 @@
-"""`storage.db.Database`: one per engine and clock, shared by the repository bundles on it."""
+"""`storage.db.Database`: one per engine and clock for every repository bundle on it, and one
+SQLite write queue per engine whatever the clocks."""
 
 from __future__ import annotations
 
@@ -58,3 +59,22 @@ async def test_the_shared_databases_do_not_keep_an_engine_alive(sqlite_url: str)
     del engine
     gc.collect()
     assert gone() is None
+
+
+async def test_every_repository_on_one_sqlite_engine_queues_in_one_line(
+    sqlite_url: str,
+) -> None:
+    """Storage, tenancy and Teams conversations all write through the process's one engine; on
+    SQLite their writers must share one queue, or two of them wait on the file lock and give up
+    after busy_timeout ("database is locked")."""
+    engine = create_engine(sqlite_url)
+    other = create_engine(sqlite_url.replace(".db", "-other.db"))
+    try:
+        turn = SqlStorage(engine).nudges._db._write_turn
+        assert turn is not None
+        assert SqlTenancy(engine).workspaces._db._write_turn is turn  # type: ignore[attr-defined]
+        assert SqlConversationRepository(engine)._db._write_turn is turn
+        assert SqlStorage(other).nudges._db._write_turn is not turn
+    finally:
+        await engine.dispose()
+        await other.dispose()

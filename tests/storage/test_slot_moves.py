@@ -224,26 +224,3 @@ async def test_recent_picks_of_many_channels_in_one_read(storage: SqlStorage) ->
     assert found == {a: ["z", "y", "x"], b: ["X", "W"], never: [], unknown: []}
     assert await storage.nudges.recent_exercise_keys_many(channels=[b], limit=1) == {b: ["X"]}
     assert await storage.nudges.recent_exercise_keys_many(channels=[], limit=3) == {}
-
-
-async def test_every_repository_on_one_sqlite_engine_queues_in_one_line(
-    sqlite_url: str,
-) -> None:
-    """Storage, tenancy and Teams conversations each build their own plumbing on the process's
-    one engine; on SQLite their writers must share one queue, or two of them wait on the file
-    lock and give up after busy_timeout ("database is locked")."""
-    from storage.conversations import SqlConversationRepository
-    from storage.engine import create_engine
-    from storage.sql import SqlTenancy
-
-    engine = create_engine(sqlite_url)
-    other = create_engine(sqlite_url.replace(".db", "-other.db"))
-    try:
-        turn = SqlStorage(engine).nudges._db._write_turn
-        assert turn is not None
-        assert SqlTenancy(engine).workspaces._db._write_turn is turn  # type: ignore[attr-defined]
-        assert SqlConversationRepository(engine)._db._write_turn is turn
-        assert SqlStorage(other).nudges._db._write_turn is not turn
-    finally:
-        await engine.dispose()
-        await other.dispose()
