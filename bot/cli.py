@@ -13,7 +13,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import maintenance, schedules
+from bot.commands import REGISTRY
+from bot.commands.schedule import ScheduleCommand
 from bot.config import ConfigError, load_database_settings, load_settings, load_teams_app_id
+from bot.grammar import ParseError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,12 +123,12 @@ def _run(args: argparse.Namespace) -> int:
 def _preview(args: argparse.Namespace) -> int:
     text = args.text.strip()
     text = text.removeprefix("/stretch").strip()
-    command = schedules.parse_command(text)
-    if isinstance(command, schedules.ParseError):
+    command = REGISTRY.parse(text)
+    if isinstance(command, ParseError):
         hint = f" Try: {command.usage}" if command.usage else ""
         print(f"stretchbot: {command.message}{hint}", file=sys.stderr)
         return 2
-    if not isinstance(command, schedules.ScheduleCommand):
+    if not isinstance(command, ScheduleCommand):
         print(
             'stretchbot: preview takes a schedule, e.g. "every 45m 09:00-17:00 weekdays"',
             file=sys.stderr,

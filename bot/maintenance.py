@@ -106,7 +106,7 @@ def _on_database(settings: MaintenanceSettings, work: Callable[[AsyncEngine], Aw
 def _purge(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from bot.services import StretchService
+    from bot.services import Services
     from bot.workspaces import PurgeReport
     from storage.sql import SqlStorage, SqlTenancy
 
@@ -122,13 +122,13 @@ def _purge(args: argparse.Namespace) -> int:
                     "(a purge deletes the data the bot is working with)"
                 )
             return [await tenancy.workspaces.purge(platform=args.platform, team_id=args.team)], ""
-        services = StretchService(
+        services = Services.create(
             SqlStorage(engine),
+            tenancy,
             {},
-            tenancy=tenancy,
             retention=timedelta(days=settings.DATA_RETENTION_DAYS),
         )
-        return await services.purge_expired(), ""
+        return await services.installs.purge_expired(), ""
 
     reports, refusal = _on_database(settings, purge)
     if refusal:

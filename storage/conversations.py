@@ -13,34 +13,16 @@ settled by the database (conditional upserts), never by retry loops.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import false, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import ChannelKey
+from bot.ports import ChannelKey, StoredReference
 from storage.db import Clock, Database, channel_pk, is_channel, utc_now
 from storage.models import BreakRow, ChannelRow, ConversationRefRow, NudgeRow, PersonRow
 
 NAME_LOOKUP_CHUNK = 500  # person ids per IN (...) list
 MAX_NAME_LENGTH = 255  # people.display_name is VARCHAR(255)
-
-
-@dataclass(frozen=True)
-class StoredReference:
-    """A channel's stored conversation reference.
-
-    Attributes:
-        channel: the channel it reaches.
-        service_url: the platform endpoint the reference posts to (Teams: the Bot Connector).
-        reference: the platform's own JSON serialisation, opaque to storage.
-        active: False once the bot was removed from the conversation.
-    """
-
-    channel: ChannelKey
-    service_url: str
-    reference: str
-    active: bool
 
 
 class SqlConversationRepository:

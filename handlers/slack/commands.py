@@ -4,8 +4,8 @@ Slack waits 3 s for the ack (the HTTP answer to its request), and shows a text i
 to the person who typed the command, just like a post to the command's response_url:
 
 - An answer known without I/O (a rate-limit refusal, a parse error) is the ack body.
-- A private read (`status`, `stats`, `help`, `admins-only` without on/off: see
-  `bot.services.is_private_read`) is answered in the ack body when its answer is ready within
+- A private read (a command whose `read_only` is set in its module under bot/commands/:
+  `status`, `stats`, `help`, `admins-only` without on/off) is answered in the ack body when its answer is ready within
   `ACK_BUDGET_SECONDS`; otherwise (a slow database) the command is acked empty and the answer,
   whose work keeps running, follows through the response_url.
 - Everything else (schedule changes, `now`, leaderboards: writes and public posts) is acked at
@@ -29,14 +29,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import schedules
+from bot.commands.base import Command, CommandContext, Reply
+from bot.i18n import _
 from bot.ports import ChannelKey
-from bot.services import CommandContext, Reply, StretchService, is_private_read
+from bot.replies import SORRY
+from bot.services import Services
 from handlers.slack.blocks import reply_text
 
 logger = logging.getLogger("stretchbot.slack")
 
-SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 ACK_BUDGET_SECONDS = 1.5  # a private read answered later than this goes to the response_url
 COMMAND_WORKERS = 8  # commands of one kind (private reads / the rest) run at once
 RESPOND_TIMEOUT_SECONDS = 30.0  # one response_url post, retries included
@@ -77,25 +78,25 @@ def message(reply: Reply) -> dict[str, Any]:
 
 
 def register(
-    app: AsyncApp, services: StretchService, *, session: aiohttp.ClientSession | None = None
+    app: AsyncApp, services: Services, *, session: aiohttp.ClientSession | None = None
 ) -> None:
     respond = Responder(session)
     reads = asyncio.Semaphore(COMMAND_WORKERS)
     writes = asyncio.Semaphore(COMMAND_WORKERS)
 
     async def execute(
-        ctx: CommandContext, command: schedules.Command, slots: asyncio.Semaphore
+        ctx: CommandContext, command: Command, slots: asyncio.Semaphore
     ) -> Reply | None:
         async with slots:
             try:
-                return await services.execute_command(ctx, command)
+                return await services.commands.execute(ctx, command)
             except Exception:
                 logger.exception(
                     "/stretch failed team=%s channel=%s",
                     ctx.channel.team_id,
                     ctx.channel.channel_id,
                 )
-                return Reply(SORRY)
+                return Reply(_(SORRY))
 
     @app.command("/stretch")
     async def stretch_command(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -107,11 +108,11 @@ def register(
             enterprise_id=str(command.get("enterprise_id") or "") or None,
         )
         response_url = str(command.get("response_url") or "")
-        checked = services.check_command(ctx, str(command.get("text") or ""))
+        checked = services.commands.check(ctx, str(command.get("text") or ""))
         if isinstance(checked, Reply):
             await ack(**message(checked))
             return
-        if not is_private_read(checked):
+        if not checked.read_only:
             await ack()
             reply = await execute(ctx, checked, writes)
             if reply is not None:

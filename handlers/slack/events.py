@@ -7,8 +7,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
+from bot.breaks import CHECK_MARKS
 from bot.ports import ChannelKey
-from bot.services import CHECK_MARKS, StretchService
+from bot.services import Services
 from handlers.slack.tokens import BotTokens
 
 
@@ -24,7 +25,7 @@ def team_of(body: dict[str, Any], context: AsyncBoltContext) -> str:
     return str(context.team_id or body.get("team_id") or "")
 
 
-def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | None = None) -> None:
+def register(app: AsyncApp, services: Services, *, tokens: BotTokens | None = None) -> None:
     async def on_reaction(
         event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, added: bool
     ) -> None:
@@ -38,7 +39,7 @@ def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | Non
         channel = ChannelKey("slack", team_of(body, context), str(item.get("channel", "")))
         # Acked already and nobody to answer: queue the mark for the break writer, which
         # writes it with others in one transaction (and logs it if it cannot).
-        await services.queue_mark(
+        await services.breaks.queue_mark(
             channel=channel,
             message_id=str(item.get("ts", "")),
             person_id=str(user),
@@ -65,7 +66,7 @@ def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | Non
         channel_id = channel.get("id") if isinstance(channel, dict) else channel
         if channel_id:
             key = ChannelKey("slack", team_of(body, context), str(channel_id))
-            await services.channel_gone(key, reason=str(event.get("type")))
+            await services.installs.channel_gone(key, reason=str(event.get("type")))
 
     async def uninstalled(
         body: dict[str, Any], context: AsyncBoltContext, *, bot: bool, user_ids: tuple[str, ...]
@@ -77,7 +78,7 @@ def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | Non
                 enterprise_id=context.enterprise_id, team_id=team_id, bot=bot, user_ids=user_ids
             )
         if bot:
-            await services.workspace_uninstalled(
+            await services.installs.workspace_uninstalled(
                 platform="slack", team_id=team_id, enterprise_id=context.enterprise_id
             )
 

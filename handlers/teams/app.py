@@ -31,14 +31,13 @@ from microsoft_agents.hosting.core import (
 )
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.metrics import Metrics
-from bot.services import StretchService
+from bot.ports import ConversationStore
+from bot.services import Services
 from handlers.teams import actions, events, messages
 from handlers.teams.chat import TeamsChat
 from handlers.teams.directory import TeamsDirectory
-from storage.conversations import SqlConversationRepository
 
 logger = logging.getLogger("stretchbot.teams")
 
@@ -57,7 +56,7 @@ class TeamsBot:
     auth_config: AgentAuthConfiguration
     chat: TeamsChat
 
-    def mount(self, web_app: web.Application, services: StretchService) -> None:
+    def mount(self, web_app: web.Application, services: Services) -> None:
         """Register the listeners and add the JWT-checked `POST /api/messages` route."""
         register_listeners(self.agent, self.teams, services, self.chat)
 
@@ -82,7 +81,7 @@ class TeamsBot:
 def register_listeners(
     agent: AgentApplication[TurnState],
     teams: TeamsAgentExtension[TurnState],
-    services: StretchService,
+    services: Services,
     chat: TeamsChat,
 ) -> None:
     """Every Teams listener, registered in one place."""
@@ -94,7 +93,7 @@ def register_listeners(
 def build_teams(
     sdk_settings: Mapping[str, str],
     *,
-    engine: AsyncEngine,
+    conversations: ConversationStore,
     metrics: Metrics,
     anonymous: bool = False,
 ) -> TeamsBot:
@@ -102,7 +101,7 @@ def build_teams(
 
     Args:
         sdk_settings: `CONNECTIONS__SERVICE_CONNECTION__SETTINGS__*` keys and values.
-        engine: the bot's database (conversation references and display names).
+        conversations: where conversation references and display names are kept.
         metrics: the process's metrics.
         anonymous: accept requests without a token and post without one. Tests only: there are
             no Entra tokens for the fake Bot Connector.
@@ -126,7 +125,7 @@ def build_teams(
         connection_manager=connections,
     )
     teams = TeamsAgentExtension[TurnState](agent)
-    directory = TeamsDirectory(SqlConversationRepository(engine))
+    directory = TeamsDirectory(conversations)
 
     async def observe(context: TurnContext, state: TurnState) -> bool:
         await directory.observe(context)

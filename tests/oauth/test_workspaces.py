@@ -28,7 +28,9 @@ async def two_scheduled_workspaces(bot: OAuthBot) -> None:
 
 async def post_due(bot: OAuthBot, at: datetime) -> list[str]:
     bot.clock.set(at)
-    return [f"{o.channel.team_id}:{o.decision}" for o in await bot.services.run_due_nudges(at)]
+    return [
+        f"{o.channel.team_id}:{o.decision}" for o in await bot.services.nudging.run_due_nudges(at)
+    ]
 
 
 async def test_two_workspaces_post_with_their_own_tokens(oauth_bot: OAuthBot) -> None:

@@ -1,0 +1,53 @@
+"""`/stretch stats`: your own breaks and streak in this channel, only to you."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.commands.base import Call, CommandBase, Reply, Word
+from bot.grammar import Args, nothing_after
+from bot.i18n import N_, _, ngettext
+from bot.replies import count_breaks
+
+USAGE = "/stretch stats"
+
+
+@dataclass(frozen=True)
+class StatsCommand(CommandBase):
+    read_only = True
+    personal = True
+
+    async def run(self, call: Call) -> Reply:
+        figures = await call.services.boards.personal_figures(call.channel, call.ctx.user_id)
+        lines = [
+            _(
+                "Your breaks in this channel: {week} this week, {month} this month, {total} in all."
+            ).format(
+                week=count_breaks(figures.week),
+                month=count_breaks(figures.month),
+                total=count_breaks(figures.total),
+            ),
+            ngettext(
+                "Current streak: {count} scheduled day in a row.",
+                "Current streak: {count} scheduled days in a row.",
+                figures.streak,
+            ).format(count=figures.streak)
+            if figures.streak
+            else _("No streak running yet: log a break today to start one."),
+        ]
+        return Reply("\n".join(lines))
+
+
+def parse(args: Args) -> StatsCommand:
+    nothing_after(args, "stats", USAGE)
+    return StatsCommand()
+
+
+WORDS = [
+    Word(
+        names=("stats",),
+        usage=USAGE,
+        help=N_("`/stretch stats`: your own breaks and streak (only you see it)"),
+        parse=parse,
+    )
+]
