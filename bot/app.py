@@ -44,6 +44,7 @@ __all__ = ["Runtime", "StartupError", "open_services", "run", "start"]
 logger = logging.getLogger("stretchbot")
 
 SHUTDOWN_GRACE_SECONDS = 5.0  # posts under way and queued breaks get this long at shutdown
+COMMANDS_GRACE_SECONDS = 8.0  # acked commands get this long to finish at shutdown
 
 
 @dataclass
@@ -223,8 +224,10 @@ async def _start(
         commands_per_minute=settings.COMMANDS_PER_MINUTE,
         retention=timedelta(days=settings.DATA_RETENTION_DAYS),
     )
-    # Torn down after the web server: the ✅ marks of events acked already are written.
+    # Torn down after the web server: the ✅ marks of events acked already are written, and
+    # before that the commands acked already finish (or are answered "try again").
     exits.push_async_callback(_flush_breaks, services)
+    exits.push_async_callback(slack.finish_work, COMMANDS_GRACE_SECONDS)
 
     web_app = web.Application()
     web_app[HEALTH] = Health(slack=slack if settings.socket_mode else None)

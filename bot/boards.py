@@ -39,12 +39,14 @@ class BoardOutcome:
 
 @dataclass(frozen=True)
 class PersonalFigures:
-    """One person's breaks in one channel."""
+    """One person's breaks in one channel, and the days their streak counts."""
 
     week: int
     month: int
     total: int
     streak: int
+    today_counts: bool  # today is one of the channel's scheduled days
+    next_day: date | None  # the next scheduled day after today (within two weeks)
 
 
 class BoardService:
@@ -114,7 +116,25 @@ class BoardService:
             figures.append(counts.get(person_id, 0))
         streaks = await self.streaks(state, [person_id], now)
         week, month, total = figures
-        return PersonalFigures(week, month, total, streaks.get(person_id, 0))
+        scheduled = self._scheduled_days(state)
+        today = now.astimezone(ZoneInfo(tz)).date()
+        ahead = (today + timedelta(days=n) for n in range(1, 15))
+        return PersonalFigures(
+            week,
+            month,
+            total,
+            streaks.get(person_id, 0),
+            today_counts=scheduled(today),
+            next_day=next((day for day in ahead if scheduled(day)), None),
+        )
+
+    @staticmethod
+    def _scheduled_days(state: ChannelState) -> Callable[[date], bool]:
+        """Whether a local date counts for streaks: the schedule's days, weekdays without one."""
+        spec = state.spec
+        if spec is not None:
+            return lambda day: schedules.is_scheduled_day(spec, day)
+        return lambda day: day.weekday() < 5
 
     async def streaks(
         self, state: ChannelState, people: Collection[str], now: datetime
@@ -127,12 +147,7 @@ class BoardService:
         days: dict[str, set[date]] = defaultdict(set)
         for person, at in rows:
             days[person].add(at.astimezone(tz).date())
-        spec = state.spec
-        is_scheduled: Callable[[date], bool] = (
-            (lambda day: schedules.is_scheduled_day(spec, day))
-            if spec is not None
-            else (lambda day: day.weekday() < 5)
-        )
+        is_scheduled = self._scheduled_days(state)
         today = now.astimezone(tz).date()
         return {
             person: leaderboard.current_streak(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.grammar import Args
 from bot.i18n import _
@@ -29,6 +29,16 @@ class CommandContext:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button under a reply: pressing it runs `/stretch <command>` as the person who
+    pressed it, in the reply's channel (a confirmation, a shortcut to the next step)."""
+
+    label: str
+    command: str
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
     """What to answer the person who typed a command."""
 
@@ -36,6 +46,7 @@ class Reply:
     public: bool = False  # visible to the channel (schedule changes) or only to them
     # About the person alone (their stats): Teams sends it to their personal chat with the bot.
     personal: bool = False
+    buttons: tuple[Button, ...] = ()
 
 
 class Command(Protocol):
@@ -125,6 +136,31 @@ class Call:
         if await self.services.breaks.is_opted_out(self.key, self.ctx.user_id):
             return text[:1].upper() + text[1:]
         return f"<@{self.ctx.user_id}>: {text}"
+
+    async def take_cooldown(self, action: str) -> datetime | None:
+        """Start the channel's cooldown for `action` (`now`, `leaderboard`) unless one runs,
+        across every replica: None when taken, else when the running one ends."""
+        seconds = self.services.now_cooldown.total_seconds()
+        if seconds <= 0:
+            return None
+        return await self.services.tenancy.cooldowns.take(
+            platform=self.key.platform,
+            team_id=self.key.team_id,
+            action=action,
+            subject=self.key.channel_id,
+            now=self.now,
+            period_seconds=seconds,
+        )
+
+    async def release_cooldown(self, action: str) -> None:
+        """End the cooldown early: what it guarded did not happen."""
+        if self.services.now_cooldown.total_seconds() > 0:
+            await self.services.tenancy.cooldowns.release(
+                platform=self.key.platform,
+                team_id=self.key.team_id,
+                action=action,
+                subject=self.key.channel_id,
+            )
 
     async def unless_admin(self, refusal: str) -> Reply | None:
         """None when the person is a workspace admin or owner, else a friendly refusal."""

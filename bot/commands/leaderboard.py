@@ -10,7 +10,7 @@ from bot.commands.base import Call, CommandBase, Reply, Word
 from bot.grammar import Args, Invalid, quote
 from bot.i18n import N_, _
 from bot.leaderboard import Period
-from bot.replies import post_problem
+from bot.replies import board_lines, post_problem
 
 USAGE = "/stretch leaderboard [week|month|all]  or  /stretch leaderboard weekly on|off"
 _PERIODS: dict[str, Period] = {
@@ -29,6 +29,17 @@ class LeaderboardCommand(CommandBase):
     async def run(self, call: Call) -> Reply | None:
         boards = call.services.boards
         board = await boards.build_board(call.key, self.period, state=call.channel)
+        if board.entries and await call.take_cooldown("leaderboard") is not None:
+            # Posted here a moment ago: this one goes to the person only, so a channel never
+            # gets a stream of boards that each mention everyone.
+            return Reply(
+                "\n".join(
+                    [
+                        _("I posted a board here a moment ago, so here it is just for you:"),
+                        *board_lines(board),
+                    ]
+                )
+            )
         if not board.entries:
             return Reply(
                 {
@@ -44,7 +55,10 @@ class LeaderboardCommand(CommandBase):
                 }[self.period]
             )
         result = await boards.post_board(call.key, board)
-        return None if result.ok else Reply(post_problem(result))
+        if result.ok:
+            return None
+        await call.release_cooldown("leaderboard")
+        return Reply(post_problem(result))
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,7 @@ class NowCommand(CommandBase):
     """`/stretch` or `/stretch now`."""
 
     async def run(self, call: Call) -> Reply | None:
-        services, key = call.services, call.key
-        cooldown = services.now_cooldown.total_seconds()
-        busy_until = (
-            await services.tenancy.cooldowns.take(
-                platform=key.platform,
-                team_id=key.team_id,
-                action="now",
-                subject=key.channel_id,
-                now=call.now,
-                period_seconds=cooldown,
-            )
-            if cooldown > 0
-            else None
-        )
+        busy_until = await call.take_cooldown("now")
         if busy_until is not None:
             minutes = max(1, math.ceil((busy_until - call.now).total_seconds() / 60))
             return Reply(
@@ -41,13 +28,10 @@ class NowCommand(CommandBase):
                     "`/stretch now` works again here in {wait}."
                 ).format(wait=count_minutes(minutes))
             )
-        result = await services.nudging.post_now(call.channel, by=call.ctx.user_id)
+        result = await call.services.nudging.post_now(call.channel, by=call.ctx.user_id)
         if result.ok:
             return None
-        if cooldown > 0:  # nothing was posted: let them try again once it's fixed
-            await services.tenancy.cooldowns.release(
-                platform=key.platform, team_id=key.team_id, action="now", subject=key.channel_id
-            )
+        await call.release_cooldown("now")  # nothing was posted: try again once it's fixed
         return Reply(post_problem(result))
 
 

@@ -28,7 +28,8 @@ from bot.schedules import local_time_to_utc
 PAUSE_USAGE = "/stretch pause [2h|3 days|until monday|until tomorrow|until 14:00|until 2026-12-01]"
 RESUME_USAGE = "/stretch resume"
 OFF_USAGE = "/stretch off"
-MAX_PAUSE = timedelta(days=366)
+MAX_PAUSE = timedelta(days=366)  # for a duration and for an end date alike
+TOO_LONG = N_("A pause can last from a minute up to a year; `/stretch off` stops nudges for good.")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class PauseCommand(CommandBase):
                     "`/stretch pause until monday`."
                 )
             )
+        if until is not None and until - now > MAX_PAUSE:
+            return Reply(_(TOO_LONG))
         await call.services.storage.channels.save(
             replace(state, paused=True, paused_until=until, updated_by=call.ctx.user_id)
         )
@@ -165,6 +168,8 @@ def parse_pause(args: Args) -> PauseCommand:
         return PauseCommand()
     if tokens[0] in ("until", "till", "til"):
         target = tokens[1:]
+        if target == ("next", "week"):  # the start of next week
+            return PauseCommand(until="monday")
         if target[:1] == ("next",):
             target = target[1:]
         if len(target) != 1:
@@ -175,7 +180,7 @@ def parse_pause(args: Args) -> PauseCommand:
                 ),
                 PAUSE_USAGE,
             )
-        return PauseCommand(until=_parse_until(target[0]))
+        return PauseCommand(until=_parse_until(target[0], " ".join(tokens)))
     if tokens[0] == "for":
         tokens = tokens[1:]
     text = " ".join(tokens)
@@ -189,14 +194,11 @@ def parse_pause(args: Args) -> PauseCommand:
             PAUSE_USAGE,
         )
     if not timedelta(0) < duration <= MAX_PAUSE:
-        raise Invalid(
-            _("A pause can last from a minute up to a year; `/stretch off` stops nudges for good."),
-            PAUSE_USAGE,
-        )
+        raise Invalid(_(TOO_LONG), PAUSE_USAGE)
     return PauseCommand(duration=duration)
 
 
-def _parse_until(token: str) -> str:
+def _parse_until(token: str, typed: str) -> str:
     if token in DAY_WORDS:
         return DAY_NAMES[DAY_WORDS[token]]
     if token == "tomorrow":
@@ -217,7 +219,7 @@ def _parse_until(token: str) -> str:
         _(
             "I didn't understand {text}: try `until monday`, `until tomorrow`, `until 14:00` or "
             "`until 2026-12-01`."
-        ).format(text=quote("until " + token)),
+        ).format(text=quote(typed)),
         PAUSE_USAGE,
     )
 

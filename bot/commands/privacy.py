@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.commands.base import Call, CommandBase, Reply, Word
+from bot.commands.base import Button, Call, CommandBase, Reply, Word
 from bot.grammar import Args, Invalid, nothing_after
 from bot.i18n import N_, _, ngettext
 
@@ -52,9 +52,20 @@ async def _set_opted_out(call: Call, opted_out: bool) -> None:
 
 @dataclass(frozen=True)
 class ForgetMeCommand(CommandBase):
-    """`/stretch forget-me`: delete the person's breaks in this workspace."""
+    """`/stretch forget-me`: delete the person's breaks in this workspace, once they confirm
+    (a button, or `/stretch forget-me confirm`)."""
+
+    confirmed: bool = False
 
     async def run(self, call: Call) -> Reply:
+        if not self.confirmed:
+            return Reply(
+                _(
+                    "This deletes every break you've logged in this workspace, for good: your "
+                    "stats and streaks start from zero. Sure?"
+                ),
+                buttons=(Button(_("Delete my breaks"), "forget-me confirm", "danger"),),
+            )
         deleted = await call.services.tenancy.people.forget(
             platform=call.key.platform, team_id=call.key.team_id, person_id=call.ctx.user_id
         )
@@ -83,11 +94,14 @@ def parse_optin(args: Args) -> OptInCommand:
 
 
 def parse_forget(args: Args) -> ForgetMeCommand:
+    words = args.lowered
     if args.word == "forget":  # `forget me`
-        if args.lowered != ("me",):
+        if words[:1] != ("me",):
             raise Invalid(_("Say `forget-me` to delete your breaks here."), FORGET_USAGE)
-        return ForgetMeCommand()
-    nothing_after(args, "forget-me", FORGET_USAGE)
+        words = words[1:]
+    if words == ("confirm",):
+        return ForgetMeCommand(confirmed=True)
+    nothing_after(Args(args.word, words, words), "forget-me", FORGET_USAGE)
     return ForgetMeCommand()
 
 

@@ -63,6 +63,13 @@ class Registry:
             if not tokens:
                 return self.default.parse(Args.of("", []))
             word = self.find(tokens[0])
+            if word is None and "-" in tokens[0][1:]:
+                # `every -5m` arrives as `every-5m` (spaces around dashes go, for windows like
+                # `09:00 - 17:00`): a known word before the dash is the command.
+                head, tail = tokens[0].split("-", 1)
+                if self.find(head) is not None:
+                    tokens = [head, "-" + tail, *tokens[1:]]
+                    word = self.find(head)
             if word is None:
                 raise self._unknown(tokens)
             return word.parse(Args.of(tokens[0].lower(), tokens[1:]))

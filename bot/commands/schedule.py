@@ -30,6 +30,7 @@ from bot.schedules import (
     ScheduleSpec,
     canonical_timezone,
     describe_interval,
+    format_duration,
     next_slots,
     supported_countries,
 )
@@ -98,6 +99,25 @@ class ScheduleCommand(CommandBase):
         return Reply("\n".join(lines), public=True)
 
 
+def _no_nudge_fits(interval: timedelta, start: time, end: time) -> str:
+    """Why a window holds no slot (the first one is `start + interval`, before `end`), and a
+    window ending at the same time that holds one."""
+    minutes = int(interval.total_seconds() // 60)
+    earlier = _minutes(end) - minutes - 30  # one nudge, half an hour before the end
+    text = _(
+        "No nudge would fit: {interval} starting at {start}, the first one would be at or after "
+        "the window end {end}."
+    ).format(interval=describe_interval(interval), start=f"{start:%H:%M}", end=f"{end:%H:%M}")
+    if earlier >= 0:
+        fits = f"{earlier // 60:02d}:{earlier % 60:02d}-{end:%H:%M}"
+        text += " " + _(
+            "Start the window earlier, e.g. `every {interval} {window}`, or use a shorter interval."
+        ).format(interval=format_duration(interval), window=fits)
+    else:
+        text += " " + _("Use a longer window or a shorter interval.")
+    return text
+
+
 def _valid_tz(tz: str) -> bool:
     try:
         ZoneInfo(tz)
@@ -116,6 +136,13 @@ def parse(args: Args) -> ScheduleCommand:
     if taken is None:
         if not tokens:
             raise Invalid(_("How often? Give an interval, e.g. `every 45m`."), USAGE)
+        if lowered[0].startswith("-"):
+            raise Invalid(
+                _("{text}: an interval can't be negative. Try `every 45m` (15m to 8h).").format(
+                    text=quote("every " + tokens[0])
+                ),
+                USAGE,
+            )
         if lowered[0].isascii() and lowered[0].isdigit():
             raise Invalid(
                 _("{text} needs a unit, e.g. `every {number}m`.").format(
@@ -131,9 +158,16 @@ def parse(args: Args) -> ScheduleCommand:
             USAGE,
         )
     interval, length = taken
-    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+    if interval < MIN_INTERVAL:
         raise Invalid(
-            _("I didn't understand {text}: intervals go from 15m to 8h.").format(
+            _(
+                "{text} is more often than I nudge: intervals go from 15m to 8h. Try `every 15m`."
+            ).format(text=quote("every " + " ".join(tokens[:length]))),
+            USAGE,
+        )
+    if interval > MAX_INTERVAL:
+        raise Invalid(
+            _("{text} is longer than I allow: intervals go from 15m to 8h.").format(
                 text=quote("every " + " ".join(tokens[:length]))
             ),
             USAGE,
@@ -197,15 +231,7 @@ def parse(args: Args) -> ScheduleCommand:
             )
     start, end = window or DEFAULT_WINDOW
     if _minutes(start) * 60 + interval.total_seconds() >= _minutes(end) * 60:
-        raise Invalid(
-            _(
-                "No nudge would fit: {interval} starting at {start}, the first one would be at "
-                "or after the window end {end}. Use a longer window or a shorter interval."
-            ).format(
-                interval=describe_interval(interval), start=f"{start:%H:%M}", end=f"{end:%H:%M}"
-            ),
-            USAGE,
-        )
+        raise Invalid(_no_nudge_fits(interval, start, end), USAGE)
     return ScheduleCommand(
         interval=interval,
         window_start=start,

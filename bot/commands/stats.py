@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.boards import PersonalFigures
 from bot.commands.base import Call, CommandBase, Reply, Word
 from bot.grammar import Args, nothing_after
 from bot.i18n import N_, _, ngettext
-from bot.replies import count_breaks
+from bot.replies import DAY_NAMES_LONG, count_breaks
 
 USAGE = "/stretch stats"
 
@@ -33,9 +34,20 @@ class StatsCommand(CommandBase):
                 figures.streak,
             ).format(count=figures.streak)
             if figures.streak
-            else _("No streak running yet: log a break today to start one."),
+            else _no_streak(figures),
         ]
         return Reply("\n".join(lines))
+
+
+def _no_streak(figures: PersonalFigures) -> str:
+    if figures.today_counts:
+        return _("No streak running yet: log a break today to start one.")
+    if figures.next_day is None:
+        return _("No streak running yet: streaks count the channel's scheduled days.")
+    return _(
+        "No streak running yet: streaks count the channel's scheduled days, and today isn't "
+        "one. Your next chance is {day}."
+    ).format(day=_(DAY_NAMES_LONG[figures.next_day.weekday()]))
 
 
 def parse(args: Args) -> StatsCommand:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -26,6 +26,7 @@ from bot.metrics import Metrics
 from bot.services import Services
 from bot.startup import StartupError
 from handlers.slack import actions, commands, events
+from handlers.slack.acked import AckedWork
 from handlers.slack.chat import SlackChat, make_client
 from handlers.slack.edge import events_handler
 
@@ -90,6 +91,12 @@ class SlackBot:
     bolt: AsyncApp | None = None
     socket: AsyncSocketModeHandler | None = None
     socket_url: str = ""  # Socket Mode: the connection URL the app-token check got
+    respond: commands.Responder = field(init=False)
+    work: AckedWork = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.respond = commands.Responder(self.http)
+        self.work = AckedWork(self.respond)
 
     def mount(self, web_app: web.Application, services: Services) -> None:
         """Register every listener and add the routes: `POST /slack/events` in HTTP mode, the
@@ -103,7 +110,8 @@ class SlackBot:
             socket_mode=self.settings.socket_mode,
             oauth_flow=oauth_flow,
             tokens=self.tokens,
-            session=self.http,
+            respond=self.respond,
+            work=self.work,
         )
         if not self.settings.socket_mode:
             web_app.router.add_post(
@@ -168,8 +176,13 @@ class SlackBot:
         return bool(await self.socket.client.is_connected())
 
     async def close(self) -> None:
+        """Stop taking requests (Socket Mode: close the connection)."""
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
+
+    async def finish_work(self, budget_seconds: float) -> None:
+        """After the last request came in: finish what was acked, or say "try again"."""
+        await self.work.finish(budget_seconds)
 
 
 async def build_slack(
@@ -292,7 +305,8 @@ def build_bolt_app(
     socket_mode: bool,
     oauth_flow: Any = None,
     tokens: BotTokens | None = None,
-    session: aiohttp.ClientSession | None = None,
+    respond: commands.Responder,
+    work: AckedWork,
 ) -> AsyncApp:
     """The Bolt AsyncApp with /stretch, reactions, channel lifecycle events and the Done button.
 
@@ -308,7 +322,8 @@ def build_bolt_app(
     one before Bolt sees the request, and Socket Mode requests come over the authenticated
     connection.
 
-    `session`: the bot's shared HTTP session, for the answers /stretch posts to response_urls.
+    `respond` posts answers to response_urls (over the bot's shared HTTP session); `work`
+    tracks what runs after an ack, so shutdown finishes it.
     """
     bolt_logger = logging.getLogger("stretchbot.bolt")
     bolt_logger.addFilter(_drop_token_unused_warning)
@@ -362,7 +377,7 @@ def build_bolt_app(
             return BoltResponse(status=400, body='{"error": "malformed payload"}')
         return None
 
-    commands.register(app, services, session=session)
+    commands.register(app, services, respond=respond, work=work)
     events.register(app, services, tokens=tokens)
     actions.register(app, services)
 

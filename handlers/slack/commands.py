@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -34,7 +35,8 @@ from bot.i18n import _
 from bot.ports import ChannelKey
 from bot.replies import SORRY
 from bot.services import Services
-from handlers.slack.blocks import reply_text
+from handlers.slack.acked import AckedWork
+from handlers.slack.blocks import RUN_ACTION_PREFIX, reply_message
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -50,14 +52,18 @@ class Responder:
     def __init__(self, session: aiohttp.ClientSession | None) -> None:
         self.session = session
 
-    async def __call__(self, response_url: str, reply: Reply) -> None:
+    async def __call__(
+        self, response_url: str, reply: Reply, *, replace_original: bool = False
+    ) -> None:
         if not response_url:
             logger.warning("a /stretch command without a response_url; its answer is dropped")
             return
         client = AsyncWebhookClient(response_url, session=self.session, logger=logger)
+        body = message(reply)
+        body["replace_original"] = replace_original
         try:
             async with asyncio.timeout(RESPOND_TIMEOUT_SECONDS):
-                response = await client.send_dict(message(reply))
+                response = await client.send_dict(body)
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("could not post a /stretch answer to its response_url: %r", exc)
             return
@@ -69,18 +75,10 @@ class Responder:
             )
 
 
-def message(reply: Reply) -> dict[str, Any]:
-    """The Slack message for a command answer (ack body or response_url post)."""
-    return {
-        "text": reply_text(reply.text),
-        "response_type": "in_channel" if reply.public else "ephemeral",
-    }
+message = reply_message
 
 
-def register(
-    app: AsyncApp, services: Services, *, session: aiohttp.ClientSession | None = None
-) -> None:
-    respond = Responder(session)
+def register(app: AsyncApp, services: Services, *, respond: Responder, work: AckedWork) -> None:
     reads = asyncio.Semaphore(COMMAND_WORKERS)
     writes = asyncio.Semaphore(COMMAND_WORKERS)
 
@@ -98,6 +96,13 @@ def register(
                 )
                 return Reply(_(SORRY))
 
+    async def answer_later(
+        ctx: CommandContext, command: Command, response_url: str, *, replace: bool = False
+    ) -> None:
+        reply = await execute(ctx, command, writes)
+        if reply is not None:
+            await respond(response_url, reply, replace_original=replace and not reply.public)
+
     @app.command("/stretch")
     async def stretch_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         ctx = CommandContext(
@@ -108,15 +113,16 @@ def register(
             enterprise_id=str(command.get("enterprise_id") or "") or None,
         )
         response_url = str(command.get("response_url") or "")
-        checked = services.commands.check(ctx, str(command.get("text") or ""))
+        text = str(command.get("text") or "")
+        checked = services.commands.check(ctx, text)
         if isinstance(checked, Reply):
             await ack(**message(checked))
             return
         if not checked.read_only:
             await ack()
-            reply = await execute(ctx, checked, writes)
-            if reply is not None:
-                await respond(response_url, reply)
+            await work.run(
+                f"/stretch {text}", response_url, answer_later(ctx, checked, response_url)
+            )
             return
         # Past the budget a timer acks (empty) and the work goes on: its answer then goes to
         # the response_url. A timer, not a task plus asyncio.wait: this is every status
@@ -135,3 +141,33 @@ def register(
         await late[0]
         if reply is not None:
             await respond(response_url, reply)
+
+    @app.action(re.compile(f"^{RUN_ACTION_PREFIX}_"))
+    async def button_pressed(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        """A reply's button: run its command as the person who pressed it."""
+        await ack()
+        container = body.get("container") or {}
+        channel = body.get("channel") or {}
+        user = body.get("user") or {}
+        channel_id = container.get("channel_id") or channel.get("id")
+        user_id = user.get("id")
+        response_url = str(body.get("response_url") or "")
+        if not (isinstance(channel_id, str) and isinstance(user_id, str)):
+            return
+        ctx = CommandContext(
+            channel=ChannelKey("slack", str(context.team_id or ""), channel_id),
+            user_id=user_id,
+            enterprise_id=context.enterprise_id,
+        )
+        text = str(action.get("value") or "")
+        checked = services.commands.check(ctx, text)
+        if isinstance(checked, Reply):
+            await respond(response_url, checked)
+            return
+        await work.run(
+            f"/stretch {text} (button)",
+            response_url,
+            answer_later(ctx, checked, response_url, replace=True),
+        )

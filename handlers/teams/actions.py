@@ -10,6 +10,8 @@ import aiohttp
 from microsoft_agents.activity import AdaptiveCardInvokeResponse, ContentTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
+from bot import replies
+from bot.commands.base import CommandContext
 from bot.exercises import find_exercise
 from bot.i18n import N_, _
 from bot.replies import NOT_A_NUDGE
@@ -30,6 +32,28 @@ def _message(text: str) -> AdaptiveCardInvokeResponse:
 
 def register(app: AgentApplication[TurnState], services: Services, chat: TeamsChat) -> None:
     directory = chat.directory
+
+    @app.adaptive_card.action_execute(cards.RUN_VERB)
+    async def button_pressed(
+        context: TurnContext, state: TurnState, data: object
+    ) -> AdaptiveCardInvokeResponse:
+        """A reply's button: run its command as the person who pressed it; the answer
+        replaces the buttons."""
+        activity = context.activity
+        channel = activities.channel_key(activity)
+        person = activities.person_id(activity.from_property)
+        command = data.get("command") if isinstance(data, dict) else None
+        if channel is None or person is None or not isinstance(command, str):
+            return _message(_(replies.SORRY))
+        try:
+            reply = await services.commands.run(CommandContext(channel, person), command)
+        except Exception:
+            logger.exception("teams.button_failed channel=%s", channel.channel_id)
+            return _message(_(replies.SORRY))
+        text = reply.text if reply is not None else _("Done.")
+        return AdaptiveCardInvokeResponse(
+            status_code=HTTPStatus.OK, type=cards.CARD_CONTENT_TYPE, value=cards.answer_card(text)
+        )
 
     @app.adaptive_card.action_execute(cards.DONE_VERB)
     async def done_pressed(

@@ -61,7 +61,7 @@ def register(teams: TeamsAgentExtension[TurnState], services: Services, chat: Te
         name = activities.display_name(sender)
         if name:
             names[person] = name
-        message = cards.reply_activity(reply.text, names)
+        message = cards.reply_activity(reply.text, names, reply.buttons)
         personal = (activity.conversation.conversation_type or "") == "personal"
         if not reply.personal or personal or not await _send_privately(context, message):
             await context.send_activity(message)

@@ -485,3 +485,27 @@ async def test_the_bot_runs_without_teams(
                 assert response.status == 404
     finally:
         await runtime.stop()
+
+
+async def test_forget_me_asks_first_and_its_button_deletes(teams: TeamsDriver) -> None:
+    nudge = await scheduled(teams)
+    await press_done(teams, nudge)
+    assert await teams.breaks() == {ADA.aad: 1}
+    [asked] = [c for c in await teams.say("stretch forget-me") if c.body.get("text")]
+    assert "Sure?" in asked.body["text"]
+    card = card_of(asked.body)
+    assert card is not None
+    [button] = card["actions"]
+    assert button["verb"] == "run" and button["data"] == {"command": "forget-me confirm"}
+    assert await teams.breaks() == {ADA.aad: 1}  # nothing deleted yet
+    answer = await teams.send(
+        payloads.card_action(
+            asked.response["id"],
+            service_url=teams.service_url,
+            verb=button["verb"],
+            data=button["data"],
+        )
+    )
+    assert answer.status == 200, answer
+    assert "deleted your 1 break" in json.dumps(answer.body)
+    assert await teams.breaks() == {}

@@ -233,7 +233,9 @@ def test_rejects_with_friendly_message_and_nearest_usage(
 
 def test_interval_error_message_reads_well() -> None:
     assert parse_command("every 5 minutes") == ParseError(
-        "I didn't understand `every 5 minutes`: intervals go from 15m to 8h.", USAGE["every"]
+        "`every 5 minutes` is more often than I nudge: intervals go from 15m to 8h. "
+        "Try `every 15m`.",
+        USAGE["every"],
     )
 
 
