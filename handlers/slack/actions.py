@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot.i18n import _, ngettext
-from bot.ports import ChannelKey
 from bot.replies import NOT_A_NUDGE
 from bot.services import Services
 from handlers.slack.blocks import DONE_ACTION_ID
+from handlers.slack.fields import action_channel, action_message_ts, action_user, command_context
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -19,15 +19,14 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:
         await ack()
-        container = body.get("container") or {}
-        channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-        user_id = (body.get("user") or {}).get("id")
-        if not (channel_id and message_ts and user_id):
+        ctx = command_context(
+            team=context.team_id, channel=action_channel(body), user=action_user(body)
+        )
+        message_ts = action_message_ts(body)
+        if ctx is None or message_ts is None:
             return
-        channel = ChannelKey("slack", str(context.team_id or ""), str(channel_id))
         outcome = await services.breaks.log_break(
-            channel=channel, message_id=str(message_ts), person_id=str(user_id), mark="button"
+            channel=ctx.channel, message_id=message_ts, person_id=ctx.user_id, mark="button"
         )
         if outcome.opted_out:
             text = _(

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.logs import loggable, raised_at, warn_limited
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.startup import StartupError
@@ -370,11 +371,20 @@ def build_bolt_app(
     async def log_errors(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         # Bolt answers 500 after this, so Slack retries: listeners are idempotent, and a
         # database hiccup must not lose a break. A payload of the wrong shape that got past
-        # edge.py (Bolt's own matchers index into it) is the sender's mistake: 400, no retry.
-        kind = body.get("type") if isinstance(body, dict) else None
-        logger.error("listener failed on a %s request: %r", kind, error, exc_info=error)
+        # edge.py (Bolt's own matchers index into it) is the sender's mistake: 400, no retry,
+        # and one rate-limited line (whoever holds the secret could repeat it at will).
+        kind = loggable(body.get("type"), 40) if isinstance(body, dict) else None
         if isinstance(error, (TypeError, AttributeError, KeyError, IndexError, ValueError)):
+            warn_limited(
+                logger,
+                "signed payloads of the wrong shape",
+                "a signed payload of the wrong shape (type %s) failed a listener: %s at %s",
+                kind,
+                type(error).__name__,
+                raised_at(error),
+            )
             return BoltResponse(status=400, body='{"error": "malformed payload"}')
+        logger.error("listener failed on a %s request: %r", kind, error, exc_info=error)
         return None
 
     commands.register(app, services, respond=respond, work=work)

@@ -31,12 +31,12 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.commands.base import Command, CommandContext, Reply
-from bot.i18n import _
-from bot.ports import ChannelKey
+from bot.i18n import N_, _
 from bot.replies import SORRY
 from bot.services import Services
 from handlers.slack.acked import AckedWork
 from handlers.slack.blocks import RUN_ACTION_PREFIX, reply_message
+from handlers.slack.fields import action_channel, action_user, command_context
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -76,6 +76,7 @@ class Responder:
 
 
 message = reply_message
+UNREADABLE = N_("I couldn't tell who sent this or where, so I didn't do anything.")
 
 
 def register(app: AsyncApp, services: Services, *, respond: Responder, work: AckedWork) -> None:
@@ -105,13 +106,15 @@ def register(app: AsyncApp, services: Services, *, respond: Responder, work: Ack
 
     @app.command("/stretch")
     async def stretch_command(ack: AsyncAck, command: dict[str, Any]) -> None:
-        ctx = CommandContext(
-            channel=ChannelKey(
-                "slack", str(command.get("team_id", "")), str(command.get("channel_id", ""))
-            ),
-            user_id=str(command.get("user_id", "")),
-            enterprise_id=str(command.get("enterprise_id") or "") or None,
+        ctx = command_context(
+            team=command.get("team_id"),
+            channel=command.get("channel_id"),
+            user=command.get("user_id"),
+            enterprise=command.get("enterprise_id"),
         )
+        if ctx is None:
+            await ack(**message(Reply(_(UNREADABLE))))
+            return
         response_url = str(command.get("response_url") or "")
         text = str(command.get("text") or "")
         checked = services.commands.check(ctx, text)
@@ -148,19 +151,16 @@ def register(app: AsyncApp, services: Services, *, respond: Responder, work: Ack
     ) -> None:
         """A reply's button: run its command as the person who pressed it."""
         await ack()
-        container = body.get("container") or {}
-        channel = body.get("channel") or {}
-        user = body.get("user") or {}
-        channel_id = container.get("channel_id") or channel.get("id")
-        user_id = user.get("id")
-        response_url = str(body.get("response_url") or "")
-        if not (isinstance(channel_id, str) and isinstance(user_id, str)):
-            return
-        ctx = CommandContext(
-            channel=ChannelKey("slack", str(context.team_id or ""), channel_id),
-            user_id=user_id,
-            enterprise_id=context.enterprise_id,
+        ctx = command_context(
+            team=context.team_id,
+            channel=action_channel(body),
+            user=action_user(body),
+            enterprise=context.enterprise_id,
         )
+        response_url = str(body.get("response_url") or "")
+        if ctx is None:
+            logger.info("a button press without a readable team, channel or user was ignored")
+            return
         text = str(action.get("value") or "")
         checked = services.commands.check(ctx, text)
         if isinstance(checked, Reply):

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from bot.breaks import CHECK_MARKS
 from bot.ports import ChannelKey
 from bot.services import Services
+from handlers.slack import fields as ids
 from handlers.slack.tokens import BotTokens
 
 
@@ -29,20 +30,25 @@ def register(app: AsyncApp, services: Services, *, tokens: BotTokens | None = No
     async def on_reaction(
         event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, added: bool
     ) -> None:
-        item = event.get("item") or {}
-        mark = check_mark(str(event.get("reaction", "")))
-        user = event.get("user")
-        if item.get("type") != "message" or mark is None or not user:
+        item = event.get("item")
+        reaction = event.get("reaction")
+        mark = check_mark(reaction) if isinstance(reaction, str) else None
+        if not isinstance(item, dict) or item.get("type") != "message" or mark is None:
             return
+        user = ids.slack_id(event.get("user"), ids.USER)
+        team = ids.slack_id(team_of(body, context), ids.TEAM)
+        channel_id = ids.slack_id(item.get("channel"), ids.CONVERSATION)
+        ts = ids.message_ts(item.get("ts"))
+        if user is None or team is None or channel_id is None or ts is None:
+            return  # not a person reacting to a message we could have posted
         if user == context.bot_user_id:  # the bot's own reactions never count
             return
-        channel = ChannelKey("slack", team_of(body, context), str(item.get("channel", "")))
         # Acked already and nobody to answer: queue the mark for the break writer, which
         # writes it with others in one transaction (and logs it if it cannot).
         await services.breaks.queue_mark(
-            channel=channel,
-            message_id=str(item.get("ts", "")),
-            person_id=str(user),
+            channel=ChannelKey("slack", team, channel_id),
+            message_id=ts,
+            person_id=user,
             mark=f"reaction:{mark}",
             added=added,
         )
@@ -63,10 +69,13 @@ def register(app: AsyncApp, services: Services, *, tokens: BotTokens | None = No
         event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         channel = event.get("channel")
-        channel_id = channel.get("id") if isinstance(channel, dict) else channel
-        if channel_id:
-            key = ChannelKey("slack", team_of(body, context), str(channel_id))
-            await services.installs.channel_gone(key, reason=str(event.get("type")))
+        channel_id = ids.slack_id(
+            channel.get("id") if isinstance(channel, dict) else channel, ids.CONVERSATION
+        )
+        team = ids.slack_id(team_of(body, context), ids.TEAM)
+        if channel_id and team:
+            key = ChannelKey("slack", team, channel_id)
+            await services.installs.channel_gone(key, reason=str(event.get("type"))[:32])
 
     async def uninstalled(
         body: dict[str, Any], context: AsyncBoltContext, *, bot: bool, user_ids: tuple[str, ...]

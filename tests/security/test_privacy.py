@@ -150,7 +150,13 @@ async def test_export_and_purge_commands(
     bot: BotDriver, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hostile_user = '=HYPERLINK("https://evil.example")'
-    await bot.command("every 45m", user=hostile_user)
+    await bot.command("every 45m")
+    # The edge refuses such ids now (tests/security/test_id_shapes.py); a row from before
+    # that still must not become a formula in an admin's spreadsheet.
+    async with bot.runtime.engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "UPDATE channels SET updated_by = ? WHERE channel_id = 'C0001'", (hostile_user,)
+        )
     ts = await nudge(bot)
     await bot.react(user="U0001", ts=ts)
     await breaks_become(bot, {"U0001": 1})
