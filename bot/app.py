@@ -31,9 +31,8 @@ from bot.services import Clock, Services
 from bot.startup import StartupError
 from bot.workspaces import Tenancy
 from handlers.slack.app import SlackBot, SlackSettings, build_slack
-from storage.db import create_engine, run_migrations
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.engine import create_engine, run_migrations
+from storage.sql import SqlStorage, SqlTenancy
 
 if TYPE_CHECKING:
     from handlers.slack.app import OAuthStores

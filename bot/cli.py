@@ -161,7 +161,7 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from storage.db import create_engine, current_revision, run_migrations
+    from storage.engine import create_engine, current_revision, run_migrations
 
     settings = load_database_settings()
 
@@ -179,7 +179,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_current(args: argparse.Namespace) -> int:
-    from storage.db import create_engine, current_revision, head_revision
+    from storage.engine import create_engine, current_revision, head_revision
 
     settings = load_database_settings()
 

@@ -90,7 +90,7 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 def _on_database(settings: MaintenanceSettings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    from storage.db import create_engine, run_migrations
+    from storage.engine import create_engine, run_migrations
 
     async def session() -> T:
         engine = create_engine(settings.DATABASE_URL)
@@ -108,8 +108,7 @@ def _purge(args: argparse.Namespace) -> int:
 
     from bot.services import Services
     from bot.workspaces import PurgeReport
-    from storage.repositories import SqlStorage
-    from storage.workspaces import SqlTenancy
+    from storage.sql import SqlStorage, SqlTenancy
 
     settings = load_maintenance_settings()
 
@@ -151,7 +150,7 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from bot.workspaces import ExportTable
-    from storage.workspaces import SqlTenancy
+    from storage.sql import SqlTenancy
 
     settings = load_maintenance_settings()
 

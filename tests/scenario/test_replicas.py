@@ -26,9 +26,9 @@ from bot import nudging as nudging_module
 from bot.app import Runtime, start
 from bot.nudging import NudgeOutcome
 from bot.schedules import ScheduleSpec
-from storage.db import create_engine
+from storage.channels import spec_to_columns
+from storage.engine import create_engine
 from storage.models import ChannelRow, NudgeRow
-from storage.repositories import spec_to_columns
 from tests.fakes.slack_api import FakeSlack
 from tests.scenario.conftest import TEAM, BotDriver, FakeClock, bot_settings, key
 
