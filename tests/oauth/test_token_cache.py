@@ -3,8 +3,8 @@ replica sees the uninstall another replica stored."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from slack_sdk.oauth.installation_store import Installation
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.slack.tokens import FOUND_TTL, BotTokens
 from storage.installations import EncryptedInstallationStore, TokenCipher
