@@ -229,6 +229,11 @@ def is_scheduled_day(spec: ScheduleSpec, day: date) -> bool:
     return day.weekday() in spec.weekdays and not is_holiday(spec.holidays, day)
 
 
+def wall_times(spec: ScheduleSpec) -> tuple[time, ...]:
+    """The wall-clock times of a scheduled day's slots, in order (slot insights group by them)."""
+    return _wall_offsets(spec)
+
+
 def _wall_offsets(spec: ScheduleSpec) -> tuple[time, ...]:
     """The slot wall-clock times of one day: window_start + k*interval, k >= 1, before the end."""
     return _wall_offsets_cached(spec.interval, spec.window_start, spec.window_end)
