@@ -78,9 +78,7 @@ def channel_insights(
 ) -> ChannelInsights:
     """Each current slot's answered share over the `INSIGHT_WEEKS` weeks before `now`."""
     tally = _by_wall(outcomes, spec, now - timedelta(weeks=INSIGHT_WEEKS), now)
-    slots = tuple(
-        SlotInsight(wall, *tally.get(wall, (0, 0))) for wall in wall_times(spec)
-    )
+    slots = tuple(SlotInsight(wall, *tally.get(wall, (0, 0))) for wall in wall_times(spec))
     return ChannelInsights(
         slots,
         nudges=sum(slot.nudges for slot in slots),

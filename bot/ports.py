@@ -10,11 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.exercises import Exercise
 from bot.leaderboard import BoardEntry
 from bot.schedules import ScheduleSpec
+from bot.teamgoal import TeamExtras
+
+if TYPE_CHECKING:
+    from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
 
 # ---- domain records -------------------------------------------------------------------------
 
@@ -45,6 +49,10 @@ class ChannelState:
     # Keys of the latest picks, most recent first; None: not known (read the latest nudges).
     # Written by the storage with each claim, never by `save`.
     recent_exercises: tuple[str, ...] | None = None
+    # The team goal in percent of the people who moved in the last two weeks (0: off), and
+    # the streak freezes each person gets per calendar week (bot.teamgoal has the defaults).
+    team_goal: int = 50
+    streak_freezes: int = 1
 
     def tz(self, default: str = "UTC") -> str:
         return self.spec.tz if self.spec else default
@@ -286,6 +294,8 @@ class Storage(Protocol):
     nudges: NudgeRepository
     breaks: BreakRepository
     boards: BoardRepository
+    group_breaks: GroupBreakRepository
+    slot_outcomes: SlotOutcomeRepository
 
 
 # ---- the Chat port --------------------------------------------------------------------------
@@ -317,6 +327,7 @@ class Board:
     title: str  # "This week"
     entries: list[BoardEntry] = field(default_factory=list)
     period_start: date | None = None
+    team: TeamExtras | None = None  # the week's board: team goal, most improved, regulars
 
 
 class Chat(Protocol):

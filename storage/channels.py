@@ -105,6 +105,8 @@ def state_from_row(row: ChannelRow | Row[Any]) -> ChannelState:
         next_board_at=row.next_board_at,
         updated_by=row.updated_by,
         recent_exercises=_recent_from_text(row.recent_exercises),
+        team_goal=row.team_goal,
+        streak_freezes=row.streak_freezes,
     )
 
 
@@ -158,6 +160,8 @@ class SqlChannelRepository:
             "next_board_at": state.next_board_at,
             "updated_by": state.updated_by,
             "updated_at": now,
+            "team_goal": state.team_goal,
+            "streak_freezes": state.streak_freezes,
         }
         if state.enabled:
             values["disabled_reason"] = None

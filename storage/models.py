@@ -116,6 +116,9 @@ class ChannelRow(Base):
     # Keys of the latest picked exercises, most recent first, comma-separated (no repeats of
     # the last few); NULL: not known, read the latest nudges instead. See migration 0004.
     recent_exercises: Mapped[str | None] = mapped_column(String(255))
+    # Team mechanics (migration 0009): the goal in percent (0: off), freezes per person-week.
+    team_goal: Mapped[int] = mapped_column(Integer, server_default=text("50"))
+    streak_freezes: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     __table_args__ = (
         UniqueConstraint("platform", "team_id", "channel_id", name="uq_channels_key"),
@@ -208,6 +211,48 @@ class BoardPostRow(Base):
     posted_at: Mapped[datetime]
 
     __table_args__ = (PrimaryKeyConstraint("channel_pk", "period_key", name="pk_board_posts"),)
+
+
+class GroupBreakRow(Base):
+    """A `/stretch together` card: its routine and start, and when and by whom it was done."""
+
+    __tablename__ = "group_breaks"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    channel_pk: Mapped[int] = mapped_column(BigIntId, ForeignKey("channels.id", ondelete="CASCADE"))
+    # The nudge the joiners' breaks are logged on (message id `together:<card id>`).
+    nudge_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("nudges.id", ondelete="CASCADE"))
+    message_id: Mapped[str | None] = mapped_column(String(255))  # the card, once posted
+    started_by: Mapped[str] = mapped_column(String(255))
+    minutes: Mapped[int] = mapped_column(Integer)
+    routine: Mapped[str] = mapped_column(String(255))  # exercise keys, comma-separated
+    rounds: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # A button press finds its card by (channel, message); NULLs (unposted) never collide.
+        UniqueConstraint("channel_pk", "message_id", name="uq_group_breaks_channel_message"),
+    )
+
+
+class GroupBreakJoinerRow(Base):
+    """Someone who pressed "I'm in" on a group break card (once per person)."""
+
+    __tablename__ = "group_break_joiners"
+
+    group_break_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("group_breaks.id", ondelete="CASCADE")
+    )
+    person_id: Mapped[str] = mapped_column(String(255))
+    joined_at: Mapped[datetime]
+
+    __table_args__ = (
+        PrimaryKeyConstraint("group_break_id", "person_id", name="pk_group_break_joiners"),
+    )
 
 
 class WorkspaceRow(Base):

@@ -11,7 +11,14 @@ from collections.abc import Collection
 from sqlalchemy import delete, select, update
 
 from storage.db import Database, channels_of, count_rows, nudges_of
-from storage.models import BreakMarkRow, BreakRow, ChannelRow, PersonRow
+from storage.models import (
+    BreakMarkRow,
+    BreakRow,
+    ChannelRow,
+    GroupBreakJoinerRow,
+    GroupBreakRow,
+    PersonRow,
+)
 
 
 class SqlPeopleRepository:
@@ -78,6 +85,20 @@ class SqlPeopleRepository:
                 )
             )
             await session.execute(delete(BreakRow).where(theirs))
+            # Group breaks: off every roll call; a card they started or finished keeps no name.
+            groups = select(GroupBreakRow.id).where(GroupBreakRow.channel_pk.in_(channels))
+            await session.execute(
+                delete(GroupBreakJoinerRow).where(
+                    GroupBreakJoinerRow.person_id == person_id,
+                    GroupBreakJoinerRow.group_break_id.in_(groups),
+                )
+            )
+            for column in (GroupBreakRow.started_by, GroupBreakRow.done_by):
+                await session.execute(
+                    update(GroupBreakRow)
+                    .where(GroupBreakRow.channel_pk.in_(channels), column == person_id)
+                    .values({column.key: ""})
+                )
             await session.execute(
                 update(ChannelRow)
                 .where(

@@ -19,6 +19,8 @@ from storage.models import (
     BreakRow,
     ChannelRow,
     CooldownRow,
+    GroupBreakJoinerRow,
+    GroupBreakRow,
     NudgeRow,
     PersonRow,
     WorkspaceRow,
@@ -166,7 +168,48 @@ async def export_workspace(db: Database, *, platform: str, team_id: str) -> list
             .order_by(BreakRow.id)
         )
         breaks.rows.extend(tuple(_text(value) for value in row) for row in break_rows)
-    return [channels, nudges, breaks]
+        groups = ExportTable(
+            "group_breaks",
+            (
+                "group_break_id",
+                "channel_id",
+                "started_by",
+                "starts_at",
+                "minutes",
+                "routine",
+                "done_at",
+                "done_by",
+                "joiners",
+            ),
+        )
+        joiners: dict[int, list[str]] = {}
+        for group_id, person in await session.execute(
+            select(GroupBreakJoinerRow.group_break_id, GroupBreakJoinerRow.person_id)
+            .join(GroupBreakRow, GroupBreakRow.id == GroupBreakJoinerRow.group_break_id)
+            .join(ChannelRow, GroupBreakRow.channel_pk == ChannelRow.id)
+            .where(mine)
+            .order_by(GroupBreakJoinerRow.joined_at)
+        ):
+            joiners.setdefault(group_id, []).append(person)
+        for group in await session.execute(
+            select(
+                GroupBreakRow.id,
+                ChannelRow.channel_id,
+                GroupBreakRow.started_by,
+                GroupBreakRow.starts_at,
+                GroupBreakRow.minutes,
+                GroupBreakRow.routine,
+                GroupBreakRow.done_at,
+                GroupBreakRow.done_by,
+            )
+            .join(ChannelRow, GroupBreakRow.channel_pk == ChannelRow.id)
+            .where(mine)
+            .order_by(GroupBreakRow.id)
+        ):
+            groups.rows.append(
+                (*(_text(value) for value in group), " ".join(joiners.get(group[0], [])))
+            )
+    return [channels, nudges, breaks, groups]
 
 
 def _text(value: object) -> str:

@@ -10,14 +10,17 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import BoardRepository, BreakRepository, ChannelRepository, NudgeRepository, Storage
+from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
 from bot.workspaces import CooldownRepository, PeopleRepository, Tenancy, WorkspaceRepository
 from storage.boards import SqlBoardRepository
 from storage.breaks import SqlBreakRepository
 from storage.channels import SqlChannelRepository
 from storage.cooldowns import SqlCooldownRepository
 from storage.db import Clock, Database, utc_now
+from storage.group_breaks import SqlGroupBreakRepository
 from storage.nudges import SqlNudgeRepository
 from storage.people import SqlPeopleRepository
+from storage.slot_outcomes import SqlSlotOutcomeRepository
 from storage.workspaces import SqlWorkspaceRepository
 
 
@@ -38,6 +41,8 @@ class SqlStorage:
         self.nudges: NudgeRepository = SqlNudgeRepository(db)
         self.breaks: BreakRepository = SqlBreakRepository(db)
         self.boards: BoardRepository = SqlBoardRepository(db)
+        self.group_breaks: GroupBreakRepository = SqlGroupBreakRepository(db)
+        self.slot_outcomes: SlotOutcomeRepository = SqlSlotOutcomeRepository(db)
 
 
 class SqlTenancy:
