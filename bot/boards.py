@@ -16,6 +16,8 @@ from bot.installs import InstallService
 from bot.leaderboard import Period
 from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, ChannelState, Chat, PostError, PostResult, Storage
+from bot.team import TeamService
+from bot.team_ports import ChartChat
 from bot.workspaces import Tenancy
 
 logger = logging.getLogger("stretchbot.services.boards")
@@ -47,6 +49,7 @@ class PersonalFigures:
     streak: int
     today_counts: bool  # today is one of the channel's scheduled days
     next_day: date | None  # the next scheduled day after today (within two weeks)
+    freezes_used: int = 0  # missed scheduled days the streak bridged
 
 
 class BoardService:
@@ -62,7 +65,9 @@ class BoardService:
         clock: Clock,
         default_tz: str,
         metrics: Metrics,
+        team: TeamService | None = None,
     ) -> None:
+        self.team = team or TeamService(storage, tenancy, clock=clock, default_tz=default_tz)
         self.storage = storage
         self.tenancy = tenancy
         self.chats = chats
@@ -87,10 +92,18 @@ class BoardService:
                 platform=channel.platform, team_id=channel.team_id, person_ids=list(counts)
             )
             counts = {person: n for person, n in counts.items() if person not in hidden}
-        streaks = await self.streaks(state, list(counts), now) if counts else {}
-        entries = leaderboard.rank_entries(counts, streaks)
+        found = await self.streak_records(state, list(counts), now) if counts else {}
+        entries = leaderboard.rank_entries(
+            counts,
+            {person: streak.days for person, streak in found.items()},
+            {person: streak.freezes_used for person, streak in found.items()},
+        )
         start = since.astimezone(ZoneInfo(tz)).date() if since else None
         return Board(title=leaderboard.period_title(period), entries=entries, period_start=start)
+
+    async def build_week_board(self, state: ChannelState) -> Board:
+        """This week's board with the team goal, the most improved and the regulars."""
+        return await self.team.week_board(state)
 
     async def post_board(self, channel: ChannelKey, board: Board) -> PostResult:
         """Post a board into the channel, joining it first if the bot was not in it."""
@@ -114,7 +127,9 @@ class BoardService:
             since = leaderboard.period_start(period, now=now, tz=tz)
             counts = await self.storage.breaks.counts(channel=state.key, since=since)
             figures.append(counts.get(person_id, 0))
-        streaks = await self.streaks(state, [person_id], now)
+        streak = (await self.streak_records(state, [person_id], now)).get(
+            person_id, leaderboard.Streak(0)
+        )
         week, month, total = figures
         scheduled = self._scheduled_days(state)
         today = now.astimezone(ZoneInfo(tz)).date()
@@ -123,9 +138,10 @@ class BoardService:
             week,
             month,
             total,
-            streaks.get(person_id, 0),
+            streak.days,
             today_counts=scheduled(today),
             next_day=next((day for day in ahead if scheduled(day)), None),
+            freezes_used=streak.freezes_used,
         )
 
     @staticmethod
@@ -139,7 +155,16 @@ class BoardService:
     async def streaks(
         self, state: ChannelState, people: Collection[str], now: datetime
     ) -> dict[str, int]:
-        """Each person's current streak: consecutive scheduled days with a break."""
+        """Each person's current streak: consecutive scheduled days with a break, missed days
+        bridged by the channel's freezes."""
+        found = await self.streak_records(state, people, now)
+        return {person: streak.days for person, streak in found.items()}
+
+    async def streak_records(
+        self, state: ChannelState, people: Collection[str], now: datetime
+    ) -> dict[str, leaderboard.Streak]:
+        """Each person's current streak and the freezes it used (see
+        `leaderboard.streak_with_freezes`)."""
         tz = ZoneInfo(state.tz(self.default_tz))
         rows = await self.storage.breaks.break_times(
             channel=state.key, since=now - STREAK_LOOKBACK, person_ids=list(people)
@@ -150,8 +175,11 @@ class BoardService:
         is_scheduled = self._scheduled_days(state)
         today = now.astimezone(tz).date()
         return {
-            person: leaderboard.current_streak(
-                person_days, today=today, is_scheduled_day=is_scheduled
+            person: leaderboard.streak_with_freezes(
+                person_days,
+                today=today,
+                is_scheduled_day=is_scheduled,
+                freezes_per_week=state.streak_freezes,
             )
             for person, person_days in days.items()
         }
@@ -190,11 +218,12 @@ class BoardService:
             channel=state.key, period_key=f"{iso.year}-W{iso.week:02d}"
         ):
             return BoardOutcome(state.key, "lost_race", due)
-        board = await self.build_board(state.key, "week", state=state)
+        board, chart = await self.team.recap(state, now)
         if not board.entries:
             log_decision("board.skipped_empty", state.key, due=due.isoformat())
             return BoardOutcome(state.key, "skipped_empty", due)
-        result = await self.chats[state.key.platform].post_board(state.key, board)
+        chat = self.chats[state.key.platform]
+        result = await chat.post_board(state.key, board)
         if not result.ok:
             self.metrics.post_failed(state.key.platform, result)
             log_decision("board.failed", state.key, reason=result.detail or str(result.error))
@@ -203,4 +232,15 @@ class BoardService:
             return BoardOutcome(state.key, "failed", due, result.detail)
         self.metrics.boards_posted.labels("weekly").inc()
         log_decision("board.posted", state.key, entries=len(board.entries))
-        return BoardOutcome(state.key, "posted", due)
+        # The picture comes after the text board (which screen readers keep), under the same
+        # claim: posted once, and a failed upload is not retried into a second board.
+        detail = ""
+        if isinstance(chat, ChartChat):
+            drawn = await chat.post_week_chart(state.key, chart)
+            if drawn.ok:
+                log_decision("chart.posted", state.key, week=chart.week_of.isoformat())
+            else:
+                self.metrics.post_failed(state.key.platform, drawn)
+                log_decision("chart.failed", state.key, reason=drawn.detail or str(drawn.error))
+                detail = "chart_failed"
+        return BoardOutcome(state.key, "posted", due, detail)

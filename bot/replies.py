@@ -112,6 +112,10 @@ def board_lines(board: Board) -> list[str]:
         ).format(rank=entry.rank, person=entry.person_id, count=entry.breaks)
         if entry.streak:
             line += _(", {days}-day streak").format(days=entry.streak)
+            if entry.freezes:
+                line += " " + ngettext(
+                    "({count} freeze used)", "({count} freezes used)", entry.freezes
+                ).format(count=entry.freezes)
         lines.append(line)
     return lines
 

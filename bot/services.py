@@ -15,10 +15,12 @@ from bot.breaks import BreakService
 from bot.commands import REGISTRY
 from bot.commands.runner import CommandService
 from bot.decisions import log_decision
+from bot.group_breaks import GroupBreakService
 from bot.installs import InstallService
 from bot.metrics import Metrics
 from bot.nudging import NudgeService
 from bot.ports import Chat, Storage
+from bot.team import TeamService
 from bot.workspaces import Tenancy
 
 Clock = Callable[[], datetime]
@@ -47,6 +49,8 @@ class Services:
     breaks: BreakService
     boards: BoardService
     nudging: NudgeService
+    team: TeamService
+    group_breaks: GroupBreakService
     commands: CommandService = field(init=False)
     log = staticmethod(log_decision)
 
@@ -66,12 +70,15 @@ class Services:
         now_cooldown: timedelta = timedelta(minutes=5),
         commands_per_minute: int = 10,
         retention: timedelta = timedelta(days=30),
+        card_update_seconds: float = 3.0,
     ) -> Services:
         """The services on these repositories and chat platforms (keyed by platform name)."""
         clock = clock or system_clock
         metrics = metrics or Metrics()
         chats = dict(chats)
         installs = InstallService(storage, tenancy, clock=clock, retention=retention)
+        team = TeamService(storage, tenancy, clock=clock, default_tz=default_tz)
+        breaks = BreakService(storage, tenancy, clock=clock, metrics=metrics)
         services = cls(
             storage=storage,
             tenancy=tenancy,
@@ -81,7 +88,7 @@ class Services:
             default_tz=default_tz,
             now_cooldown=now_cooldown,
             installs=installs,
-            breaks=BreakService(storage, tenancy, clock=clock, metrics=metrics),
+            breaks=breaks,
             boards=BoardService(
                 storage,
                 tenancy,
@@ -90,6 +97,17 @@ class Services:
                 clock=clock,
                 default_tz=default_tz,
                 metrics=metrics,
+                team=team,
+            ),
+            team=team,
+            group_breaks=GroupBreakService(
+                storage,
+                chats,
+                breaks,
+                clock=clock,
+                rng=rng,
+                card_update_seconds=card_update_seconds,
+                default_tz=default_tz,
             ),
             nudging=NudgeService(
                 storage,

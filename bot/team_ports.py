@@ -7,7 +7,6 @@ platform under `handlers/` the chat extensions (a platform without one gets plai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -35,6 +34,7 @@ class GroupBreak:
     started_by: str
     routine: Routine
     starts_at: datetime
+    tz: str  # the channel's timezone when it was called
     message_id: str | None  # the card's Slack ts / Teams activity id, once posted
     joiners: tuple[str, ...]  # in the order they pressed "I'm in"
     done_at: datetime | None = None
@@ -69,6 +69,7 @@ class GroupBreakRepository(Protocol):
         started_by: str,
         routine: Routine,
         starts_at: datetime,
+        tz: str,
     ) -> GroupBreak:
         """Store a new group break and the nudge its joiners' breaks will be logged on."""
         ...
@@ -121,6 +122,3 @@ class ChartChat(Protocol):
     """A platform that shows the weekly chart (Slack: an uploaded PNG; Teams: card charts)."""
 
     async def post_week_chart(self, channel: ChannelKey, chart: WeekChart) -> PostResult: ...
-
-
-GroupBreaks = Sequence[GroupBreak]

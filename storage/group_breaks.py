@@ -37,6 +37,7 @@ class SqlGroupBreakRepository:
         started_by: str,
         routine: Routine,
         starts_at: datetime,
+        tz: str,
     ) -> GroupBreak:
         """Store a group break and its (claimed, ad-hoc) nudge in one transaction."""
         require_aware(starts_at=starts_at)
@@ -67,6 +68,7 @@ class SqlGroupBreakRepository:
                         routine=",".join(routine.keys),
                         rounds=routine.rounds,
                         starts_at=starts_at,
+                        tz=tz,
                         created_at=now,
                     )
                     .returning(GroupBreakRow.id)
@@ -79,6 +81,7 @@ class SqlGroupBreakRepository:
             started_by=started_by,
             routine=routine,
             starts_at=starts_at,
+            tz=tz,
             message_id=None,
             joiners=(),
         )
@@ -180,13 +183,17 @@ class SqlGroupBreakRepository:
     async def _row(
         self, session: AsyncSession, channel: ChannelKey, message_id: str
     ) -> GroupBreakRow | None:
+        # Locked in a write (FOR UPDATE on Postgres; SQLite's writers are serialised already),
+        # so a join cannot slip in after Done, nor two Done presses interleave.
         row: GroupBreakRow | None = await session.scalar(
-            select(GroupBreakRow).where(
+            select(GroupBreakRow)
+            .where(
                 and_(
                     GroupBreakRow.channel_pk == channel_pk(channel).scalar_subquery(),
                     GroupBreakRow.message_id == message_id,
                 )
             )
+            .with_for_update(of=GroupBreakRow)
         )
         return row
 
@@ -212,6 +219,7 @@ class SqlGroupBreakRepository:
             started_by=row.started_by,
             routine=routine_from_keys(row.minutes, row.routine, row.rounds),
             starts_at=row.starts_at,
+            tz=row.tz,
             message_id=row.message_id,
             joiners=tuple(joiners),
             done_at=row.done_at,

@@ -228,6 +228,7 @@ class GroupBreakRow(Base):
     routine: Mapped[str] = mapped_column(String(255))  # exercise keys, comma-separated
     rounds: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime]
+    tz: Mapped[str] = mapped_column(String(64))  # the channel's, for the start time in words
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     done_by: Mapped[str | None] = mapped_column(String(255))

@@ -28,7 +28,11 @@ class LeaderboardCommand(CommandBase):
 
     async def run(self, call: Call) -> Reply | None:
         boards = call.services.boards
-        board = await boards.build_board(call.key, self.period, state=call.channel)
+        board = (
+            await boards.build_week_board(call.channel)
+            if self.period == "week"
+            else await boards.build_board(call.key, self.period, state=call.channel)
+        )
         if board.entries and await call.take_cooldown("leaderboard") is not None:
             # Posted here a moment ago: this one goes to the person only, so a channel never
             # gets a stream of boards that each mention everyone.

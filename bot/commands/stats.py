@@ -28,15 +28,23 @@ class StatsCommand(CommandBase):
                 month=count_breaks(figures.month),
                 total=count_breaks(figures.total),
             ),
-            ngettext(
-                "Current streak: {count} scheduled day in a row.",
-                "Current streak: {count} scheduled days in a row.",
-                figures.streak,
-            ).format(count=figures.streak)
-            if figures.streak
-            else _no_streak(figures),
+            _streak_line(figures) if figures.streak else _no_streak(figures),
         ]
         return Reply("\n".join(lines))
+
+
+def _streak_line(figures: PersonalFigures) -> str:
+    """'Current streak: 12 scheduled days in a row (1 freeze used).'"""
+    line = ngettext(
+        "Current streak: {count} scheduled day in a row",
+        "Current streak: {count} scheduled days in a row",
+        figures.streak,
+    ).format(count=figures.streak)
+    if figures.freezes_used:
+        line += " " + ngettext(
+            "({count} freeze used)", "({count} freezes used)", figures.freezes_used
+        ).format(count=figures.freezes_used)
+    return line + "."
 
 
 def _no_streak(figures: PersonalFigures) -> str:

@@ -11,6 +11,14 @@ from bot.grammar import Args, nothing_after
 from bot.i18n import N_, _
 from bot.replies import capitalize, when
 from bot.schedules import next_slots
+from bot.team_replies import (
+    freezes_text,
+    goal_text,
+    insights_text,
+    suggestion_texts,
+    team_streak_text,
+    today_text,
+)
 
 USAGE = "/stretch status"
 STATUS_SLOTS = 5
@@ -61,7 +69,23 @@ class StatusCommand(CommandBase):
             else _("no weekly leaderboard")
         )
         lines.append(capitalize("; ".join(extras)) + ".")
+        lines.extend(await _team_lines(call))
         return Reply("\n".join(lines))
+
+
+async def _team_lines(call: Call) -> list[str]:
+    """The team goal, its streak, streak freezes and slot insights."""
+    summary = await call.services.team.summary(call.channel, call.now)
+    lines = [goal_text(summary.goal_percent)]
+    if summary.goal_percent is not None:
+        if summary.today is not None:
+            lines.append(today_text(summary.today))
+        lines.append(team_streak_text(summary.team_streak))
+    lines.append(capitalize(freezes_text(summary.freezes_per_week)) + ".")
+    if summary.insights is not None:
+        lines.append(insights_text(summary.insights))
+    lines.extend(suggestion_texts(summary.suggestions))
+    return lines
 
 
 def parse(args: Args) -> StatusCommand:

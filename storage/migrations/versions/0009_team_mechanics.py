@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("routine", sa.String(255), nullable=False),
         sa.Column("rounds", sa.Integer(), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tz", sa.String(64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("done_by", sa.String(255), nullable=True),
