@@ -227,6 +227,7 @@ async def _start(
     # Torn down after the web server: the ✅ marks of events acked already are written, and
     # before that the commands acked already finish (or are answered "try again").
     exits.push_async_callback(_flush_breaks, services)
+    exits.push_async_callback(_finish_cards, services)
     exits.push_async_callback(slack.finish_work, COMMANDS_GRACE_SECONDS)
 
     web_app = web.Application()
@@ -285,6 +286,12 @@ async def _flush_breaks(services: Services) -> None:
         logger.warning(
             "breaks were still being written after %.0fs at shutdown", SHUTDOWN_GRACE_SECONDS
         )
+
+
+async def _finish_cards(services: Services) -> None:
+    """Group break cards show their last roll call (a pending coalesced update) before exit."""
+    if not await services.group_breaks.cards.drain(grace_seconds=SHUTDOWN_GRACE_SECONDS):
+        logger.warning("group break cards were still being updated at shutdown")
 
 
 def _teams(settings: Settings, engine: AsyncEngine, metrics: Metrics, anonymous: bool) -> TeamsBot:

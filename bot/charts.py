@@ -7,8 +7,10 @@ pays its import (about 30 MB) when it first draws a chart, not at start.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +23,7 @@ DPI = 100
 GOAL_COLOR = "#2e7d32"  # a goal day
 DAY_COLOR = "#78909c"  # any other day
 _RENDERING = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
+_DRAWER: ThreadPoolExecutor | None = None  # one thread draws, off the event loop
 
 
 @dataclass(frozen=True)
@@ -134,3 +137,12 @@ def render_png(chart: WeekChart) -> bytes:
         figure.savefig(buffer, format="png", dpi=DPI)
         figure.clear()
     return buffer.getvalue()
+
+
+async def render_png_off_loop(chart: WeekChart) -> bytes:
+    """`render_png` on the one drawing thread: the event loop keeps serving while a chart is
+    drawn (about 0.1 s each), and charts are drawn one at a time."""
+    global _DRAWER
+    if _DRAWER is None:
+        _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stretchbot-chart")
+    return await asyncio.get_running_loop().run_in_executor(_DRAWER, render_png, chart)

@@ -27,6 +27,7 @@ REQUIRED_BOT_SCOPES = {
     "reactions:read",
     "reactions:write",
     "users:read",
+    "files:write",
 }
 REQUIRED_BOT_EVENTS = {
     "reaction_added",

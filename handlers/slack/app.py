@@ -26,7 +26,7 @@ from bot.logs import loggable, raised_at, warn_limited
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.startup import StartupError
-from handlers.slack import actions, commands, events
+from handlers.slack import actions, commands, events, together
 from handlers.slack.acked import AckedWork
 from handlers.slack.chat import SlackChat, make_client
 from handlers.slack.edge import events_handler
@@ -390,5 +390,6 @@ def build_bolt_app(
     commands.register(app, services, respond=respond, work=work)
     events.register(app, services, tokens=tokens)
     actions.register(app, services)
+    together.register(app, services)
 
     return app

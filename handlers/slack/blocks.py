@@ -141,6 +141,10 @@ def board_message(board: Board) -> tuple[str, list[dict[str, Any]]]:
             f"…and {rest} more {'person' if rest == 1 else 'people'} who moved.",
         ]
     text = title + "\n" + "\n".join(lines)
+    if board.team is not None:
+        from handlers.slack.board_extras import extras_text
+
+        text += "\n" + extras_text(board.team)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"🏅 {title}", "emoji": True}},
     ]
@@ -155,6 +159,10 @@ def board_message(board: Board) -> tuple[str, list[dict[str, Any]]]:
         size += len(line) + 1
     if chunk:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+    if board.team is not None:
+        from handlers.slack.board_extras import extras_blocks
+
+        blocks.extend(extras_blocks(board.team))
     blocks.append(
         {
             "type": "context",

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -20,10 +21,13 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.charts import WeekChart, alt_text, chart_title, render_png_off_loop
 from bot.exercises import Exercise
 from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, PostError, PostResult
+from bot.team_ports import GroupBreak
 from handlers.slack.blocks import board_message, escape, nudge_message
+from handlers.slack.together_card import together_message
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -147,6 +151,50 @@ class SlackChat:
 
     async def post_text(self, channel: ChannelKey, text: str) -> PostResult:
         return await self._post(channel, text=escape(text))
+
+    async def post_group_break(self, group: GroupBreak, *, now: datetime) -> PostResult:
+        text, blocks = together_message(group, now=now)
+        return await self._post(group.channel, text=text, blocks=blocks)
+
+    async def update_group_break(self, group: GroupBreak, *, now: datetime) -> PostResult:
+        """`chat.update` the card in place (same ts) with its roll call or final state."""
+        if group.message_id is None:
+            return PostResult(error=PostError.OTHER, detail="not_posted")
+        text, blocks = together_message(group, now=now)
+        return await self._call(
+            group.channel,
+            "chat_update",
+            channel=group.channel.channel_id,
+            ts=group.message_id,
+            text=text,
+            blocks=blocks,
+        )
+
+    async def post_week_chart(self, channel: ChannelKey, chart: WeekChart) -> PostResult:
+        """Draw the week's chart and upload it into the channel with its alt text."""
+        from handlers.slack.uploads import upload_file
+
+        client = await self._client_for(channel.team_id)
+        if client is None:
+            return NOT_INSTALLED
+        png = await render_png_off_loop(chart)
+        slots = self._workspace_slots.setdefault(
+            channel.team_id, asyncio.Semaphore(self._per_workspace)
+        )
+        started = time.perf_counter()
+        async with slots:
+            result = await upload_file(
+                client,
+                channel_id=channel.channel_id,
+                data=png,
+                filename=f"movement-week-{chart.week_of.isoformat()}.png",
+                title=chart_title(chart),
+                alt_txt=alt_text(chart),
+            )
+        self.metrics.api_latency.labels("slack", "files.upload_external").observe(
+            time.perf_counter() - started
+        )
+        return result
 
     async def ensure_member(self, channel: ChannelKey) -> PostResult:
         joined = await self._call(channel, "conversations_join", channel=channel.channel_id)

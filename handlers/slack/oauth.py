@@ -60,6 +60,7 @@ BOT_SCOPES = (
     "reactions:read",
     "reactions:write",
     "users:read",
+    "files:write",  # the weekly chart (files.getUploadURLExternal / completeUploadExternal)
 )
 _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")
 SLACK_SDK_CLIENT_LOGGER = "slack_sdk.web.async_base_client"  # every AsyncWebClient's default

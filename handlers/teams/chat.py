@@ -14,6 +14,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import aiohttp
 from microsoft_agents.activity import Activity, ResourceResponse
@@ -21,10 +23,12 @@ from microsoft_agents.hosting.core import ChannelAdapter, TurnContext
 from microsoft_agents.hosting.core.app.proactive import Conversation
 from pydantic import ValidationError
 
+from bot.charts import WeekChart, chart_title
 from bot.exercises import Exercise
 from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, PostError, PostResult
-from handlers.teams import cards
+from bot.team_ports import GroupBreak
+from handlers.teams import cards, team_cards
 from handlers.teams.directory import TeamsDirectory
 
 logger = logging.getLogger("stretchbot.teams")
@@ -178,8 +182,45 @@ class TeamsChat:
         return await self.send(channel, cards.nudge_activity(exercise))
 
     async def post_board(self, channel: ChannelKey, board: Board) -> PostResult:
-        names = await self.directory.names(channel.team_id, [e.person_id for e in board.entries])
-        return await self.send(channel, cards.board_activity(board, names))
+        people = [e.person_id for e in board.entries]
+        if board.team is not None:
+            people += team_cards.extras_people(board.team)
+        names = await self.directory.names(channel.team_id, list(dict.fromkeys(people)))
+        if board.team is None:
+            return await self.send(channel, cards.board_activity(board, names))
+        card = team_cards.board_with_extras(cards.board_card(board, names), board.team, names)
+        return await self.send(
+            channel,
+            cards.card_activity(card, summary=f"Movement leaderboard: {board.title.lower()}"),
+        )
+
+    async def post_group_break(self, group: GroupBreak, *, now: datetime) -> PostResult:
+        return await self.send(group.channel, await self._together_activity(group, now))
+
+    async def update_group_break(self, group: GroupBreak, *, now: datetime) -> PostResult:
+        """Replace the card (same activity id) with its roll call or final state."""
+        if group.message_id is None:
+            return PostResult(error=PostError.OTHER, detail="not_posted")
+        activity = await self._together_activity(group, now)
+        activity.id = group.message_id
+        return await self.send(group.channel, activity, update=True)
+
+    async def together_card(self, group: GroupBreak, *, now: datetime) -> dict[str, Any]:
+        """The group break card with the joiners' display names."""
+        names = await self.directory.names(group.channel.team_id, list(group.joiners))
+        return team_cards.together_card(group, names, now=now)
+
+    async def _together_activity(self, group: GroupBreak, now: datetime) -> Activity:
+        return cards.card_activity(
+            await self.together_card(group, now=now),
+            summary=f"Group break: {group.routine.minutes} min together",
+        )
+
+    async def post_week_chart(self, channel: ChannelKey, chart: WeekChart) -> PostResult:
+        """The week's chart as an Adaptive Card chart (Teams draws it)."""
+        return await self.send(
+            channel, cards.card_activity(team_cards.chart_card(chart), summary=chart_title(chart))
+        )
 
     async def post_text(self, channel: ChannelKey, text: str) -> PostResult:
         people = cards.mentioned_people(text)
@@ -198,8 +239,11 @@ class TeamsChat:
     async def user_timezone(self, team_id: str, user_id: str) -> str | None:
         return self.directory.timezone(user_id)
 
-    async def send(self, channel: ChannelKey, activity: Activity) -> PostResult:
-        """Post `activity` as a new message in `channel` through its stored reference."""
+    async def send(
+        self, channel: ChannelKey, activity: Activity, *, update: bool = False
+    ) -> PostResult:
+        """Post `activity` as a new message in `channel` through its stored reference (with
+        `update`, replace the message `activity.id` instead)."""
         stored = await self.directory.reference(channel)
         if stored is None:
             return PostResult(error=PostError.NOT_IN_CHANNEL, detail="no_conversation_reference")
@@ -215,7 +259,9 @@ class TeamsChat:
         attempt = 0
         while True:
             await self.limiter.acquire(conversation_id)
-            outcome = await self._attempt(conversation, activity.model_copy(deep=True))
+            outcome = await self._attempt(
+                conversation, activity.model_copy(deep=True), update=update
+            )
             if not outcome.retryable or attempt >= self._max_retries:
                 break
             delay = outcome.retry_after
@@ -233,7 +279,9 @@ class TeamsChat:
             await self.directory.forget(channel)
         return outcome.result
 
-    async def _attempt(self, conversation: Conversation, activity: Activity) -> _Attempt:
+    async def _attempt(
+        self, conversation: Conversation, activity: Activity, *, update: bool = False
+    ) -> _Attempt:
         claims = Conversation.identity_from_claims(conversation.claims)
         continuation = conversation.conversation_reference.get_continuation_activity()
         # No id: the SDK would otherwise address the post as a reply to this made-up id; a
@@ -244,7 +292,10 @@ class TeamsChat:
 
         async def post(context: TurnContext) -> None:
             try:
-                sent.append(await context.send_activity(activity))
+                if update:
+                    sent.append(await context.update_activity(activity))
+                else:
+                    sent.append(await context.send_activity(activity))
             except Exception as exc:
                 failed.append(exc)
 
@@ -258,7 +309,9 @@ class TeamsChat:
                 time.perf_counter() - started
             )
         if sent:
-            return _Attempt(PostResult(message_id=sent[0].id or None))
+            answered = sent[0]
+            message_id = getattr(answered, "id", None) if answered is not None else None
+            return _Attempt(PostResult(message_id=message_id or activity.id or None))
         error = failed[0] if failed else RuntimeError("nothing sent")
         return self._failure(error)
 

@@ -66,6 +66,7 @@ DEFAULT_SCOPES = (
     "reactions:read",
     "reactions:write",
     "users:read",
+    "files:write",
 )
 
 
@@ -191,6 +192,22 @@ class FakeUser:
 
 
 @dataclass
+class FakeUpload:
+    """A file the app is uploading with ``files.getUploadURLExternal`` (then shared with
+    ``files.completeUploadExternal``)."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None
+    data: bytes | None = None  # the bytes POSTed to the upload URL
+    title: str | None = None
+    channel_id: str | None = None  # where it was shared
+    initial_comment: str | None = None
+    completed: bool = False
+
+
+@dataclass
 class _Reply:
     body: JsonDict
     status: int = 200
@@ -274,6 +291,8 @@ class FakeSlack:
         }
         self.messages: dict[str, list[JsonDict]] = {}
         self.ephemerals: list[JsonDict] = []
+        self.uploads: dict[str, FakeUpload] = {}  # by file id
+        self._upload_keys: dict[str, str] = {}  # upload URL key -> file id
         self.reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
 
         # Records.
@@ -304,6 +323,8 @@ class FakeSlack:
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
             "oauth.v2.access": self._oauth_v2_access,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
         self.oauth_v2_access_response: JsonDict = {
             "ok": True,
@@ -326,6 +347,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_get("/socket", self._handle_socket)
         app.router.add_post("/respond/{name}", self._handle_response_url)
+        app.router.add_post("/upload/v1/{key}", self._handle_upload)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -433,6 +455,10 @@ class FakeSlack:
         )
         self.users[user_id] = user
         return user
+
+    def files_in(self, channel_id: str) -> list[FakeUpload]:
+        """Files shared in ``channel_id`` with ``files.completeUploadExternal``, oldest first."""
+        return [u for u in self.uploads.values() if u.completed and u.channel_id == channel_id]
 
     def messages_in(self, channel_id: str) -> list[JsonDict]:
         """Messages posted to ``channel_id`` (oldest first), as stored after updates."""
@@ -688,6 +714,26 @@ class FakeSlack:
         )
         await self._notify()
         return web.json_response({"ok": True})
+
+    # -- file uploads (the upload URL files.getUploadURLExternal hands out) ----------------
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        # Slack takes the bytes raw or multipart form encoded, answers 200 "OK - <length>".
+        file_id = self._upload_keys.get(request.match_info["key"])
+        if file_id is None:
+            return web.Response(status=404, text="Not Found")
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            data = b""
+            while (part := await reader.next()) is not None:
+                if getattr(part, "filename", None) is not None or part.name == "filename":
+                    data = await part.read()  # type: ignore[union-attr]
+        else:
+            data = await request.read()
+        upload = self.uploads[file_id]
+        upload.data = data
+        await self._notify()
+        return web.Response(status=200, text=f"OK - {len(data)}")
 
     # -- Web API --------------------------------------------------------------------------
 
@@ -993,6 +1039,68 @@ class FakeSlack:
             return _error("no_reaction")
         users.remove(self.bot_user_id)
         return _ok()
+
+    def _files_get_upload_url_external(self, params: JsonDict, token: str | None) -> _Reply:
+        filename = params.get("filename")
+        if not isinstance(filename, str) or not filename:
+            return _error("invalid_arguments")
+        try:
+            length = int(params.get("length") or 0)
+        except (TypeError, ValueError):
+            return _error("invalid_arguments")
+        if length <= 0:
+            return _error("missing_argument")
+        alt_txt = params.get("alt_txt")
+        if isinstance(alt_txt, str) and len(alt_txt) > 1000:
+            return _error("alt_txt_too_large")
+        file_id = "F" + secrets.token_hex(5).upper()
+        key = secrets.token_hex(8)
+        self._upload_keys[key] = file_id
+        self.uploads[file_id] = FakeUpload(
+            file_id, filename, length, alt_txt if isinstance(alt_txt, str) else None
+        )
+        return _ok(upload_url=f"{self.base_url}/upload/v1/{key}", file_id=file_id)
+
+    def _files_complete_upload_external(self, params: JsonDict, token: str | None) -> _Reply:
+        files = params.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except ValueError:
+                return _error("invalid_arguments")
+        if (
+            not isinstance(files, list)
+            or not files
+            or not all(isinstance(f, dict) and isinstance(f.get("id"), str) for f in files)
+        ):
+            return _error("invalid_arguments")
+        channel_id = params.get("channel_id")
+        if channel_id:
+            _channel, problem = self._postable_channel(channel_id)
+            if problem is not None:
+                return problem
+        shared = []
+        for item in files:
+            upload = self.uploads.get(item["id"])
+            if upload is None or upload.data is None:
+                return _error("file_not_found")
+        for item in files:
+            upload = self.uploads[item["id"]]
+            upload.title = str(item.get("title") or upload.filename)
+            upload.channel_id = str(channel_id) if channel_id else None
+            upload.initial_comment = params.get("initial_comment")
+            upload.completed = True
+            shared.append(
+                {
+                    "id": upload.id,
+                    "title": upload.title,
+                    "name": upload.filename,
+                    "mimetype": "image/png" if upload.filename.endswith(".png") else "",
+                    "alt_txt": upload.alt_txt,
+                    "size": len(upload.data or b""),
+                }
+            )
+        return _ok(files=shared)
 
     def _oauth_v2_access(self, params: JsonDict, token: str | None) -> _Reply:
         if not params.get("code") and not params.get("refresh_token"):
