@@ -140,7 +140,7 @@ def test_the_slack_card_has_the_routine_start_roll_call_and_buttons() -> None:
         assert move.name in whole and move.dose in whole
     assert "<!date^" in whole  # the start in each reader's own timezone
     assert "*In (2):* <@U00000000>, <@U00000001>" in whole
-    actions = [b for b in blocks if b["type"] == "actions"][0]["elements"]
+    actions = next(b for b in blocks if b["type"] == "actions")["elements"]
     assert [a["action_id"] for a in actions] == [JOIN_ACTION_ID, DONE_ACTION_ID]
     assert "Group break" in text
 
