@@ -119,7 +119,9 @@ async def test_together_card_roll_call_and_done_credit_every_joiner_once(bot: Bo
     assert JOIN_ACTION_ID in blocks and DONE_ACTION_ID in blocks
 
     async def stored() -> bool:
-        return await bot.services.storage.group_breaks.find(channel=key(), message_id=ts) is not None
+        return (
+            await bot.services.storage.group_breaks.find(channel=key(), message_id=ts) is not None
+        )
 
     await eventually(stored, what="the card's ts")
     # Two people join in quick succession: the card is updated at once, then once more.
