@@ -61,7 +61,7 @@ async def test_together_two_joiners_done_both_credited(
 ) -> None:
     bot = await start_bot(http_mode_env(slack, sqlite_url))
     db_path = Path(sqlite_url.split(":///", 1)[1])
-    reply, name = await slack_client.command(bot, "together 2m")
+    reply, _name = await slack_client.command(bot, "together 2m")
     assert reply.status == 200
     card = await eventually(
         lambda: slack.messages_in(CHANNEL)[-1] if slack.messages_in(CHANNEL) else None,
