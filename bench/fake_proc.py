@@ -37,6 +37,9 @@ def _stats(slack: FakeSlack) -> JsonDict:
         "distinct_responses": len({r.name for r in slack.responses}),
         "response_names": sorted({r.name for r in slack.responses}),
         "response_sample": slack.responses[-1].body if slack.responses else None,
+        # Files shared with files.completeUploadExternal, per channel, and their bytes.
+        "files": dict(Counter(u.channel_id for u in slack.uploads.values() if u.completed)),
+        "file_bytes": sum(len(u.data or b"") for u in slack.uploads.values() if u.completed),
     }
 
 
@@ -63,6 +66,7 @@ async def _serve(team_id: str) -> None:
                 slack.calls.clear()
                 slack.messages.clear()
                 slack.responses.clear()
+                slack.uploads.clear()
                 slack._last_post_at.clear()
             elif op == "quit":
                 print(json.dumps(answer), flush=True)

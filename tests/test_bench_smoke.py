@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import commands, fanout, leaderboard, reactions
+from bench import commands, fanout, leaderboard, reactions, team_board, weekly_recap
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,4 +156,42 @@ def test_memory(memory_run: subprocess.Popen[str]) -> None:
     assert "CORRECTNESS FAILURE" not in out, out
     assert "baseline: import slack_bolt" in out
     assert "stretchbot run, 20 schedules" in out and "stretchbot run, 0 schedules" in out
+    assert_goal_lines(out)
+
+
+TEAM_BOARD = ["--channels", "10", "--days", "10", "--runs", "4", "--warmup", "1"]
+RECAP = ["--channels", "6", "--draw-samples", "2"]
+
+
+def test_team_board_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(
+        team_board.main, [*TEAM_BOARD, "--sqlite-breaks", "1000", "--skip-postgres"], capsys
+    )
+    assert "sqlite build_board week" in out and "sqlite team board" in out
+    assert "boards differing: 0" in out
+    assert "ratio sqlite: p50 team board / p50 build_board" in out
+    assert_goal_lines(out)
+
+
+@needs_postgres
+def test_team_board_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*TEAM_BOARD, "--breaks", "1000", "--skip-sqlite", "--postgres", POSTGRES_URL]
+    out = run_bench(team_board.main, args, capsys)
+    assert "ratio postgres: p50 team board / p50 build_board" in out
+    assert_goal_lines(out)
+
+
+def test_weekly_recap_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(weekly_recap.main, [*RECAP, "--skip-postgres"], capsys)
+    assert "charts shared 6" in out and "channels without exactly one of each: 0" in out
+    assert "rendering cost sqlite: p50" in out
+    assert_goal_lines(out)
+
+
+@needs_postgres
+def test_weekly_recap_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(
+        weekly_recap.main, [*RECAP, "--skip-sqlite", "--postgres", POSTGRES_URL], capsys
+    )
+    assert "charts shared 6" in out and "channels without exactly one of each: 0" in out
     assert_goal_lines(out)
