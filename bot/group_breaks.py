@@ -108,8 +108,17 @@ class GroupBreakService:
         return result if not result.ok else PostResult(error=PostError.OTHER, detail="no_ts")
 
     async def join(self, *, channel: ChannelKey, message_id: str, person_id: str) -> PressAnswer:
-        """ "I'm in": add the person to the roll call and refresh the card (coalesced)."""
+        """Pressing "I'm in": add the person to the roll call and refresh the card (coalesced).
+        Someone who opted out is not added: the roll call names people, and their breaks are
+        not kept."""
         now = self.clock()
+        if await self.breaks.is_opted_out(channel, person_id):
+            return PressAnswer(
+                _(
+                    "You've opted out here, so I don't name you or store your breaks. Move "
+                    "along anyway! `/stretch optin` counts you again."
+                )
+            )
         outcome = await self.storage.group_breaks.join(
             channel=channel, message_id=message_id, person_id=person_id, at=now
         )

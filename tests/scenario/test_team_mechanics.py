@@ -152,6 +152,10 @@ async def test_together_card_roll_call_and_done_credit_every_joiner_once(bot: Bo
     assert "Already done" in twice["text"]
     late = await press(bot, JOIN_ACTION_ID, user="U0004", ts=ts)
     assert "over" in late["text"]
+    opted = await bot.command("optout", user="U0005")
+    assert opted is not None and "opted out" in opted["text"], opted
+    hidden = await press(bot, JOIN_ACTION_ID, user="U0005", ts=ts)
+    assert "opted out" in hidden["text"]
 
     async def final() -> bool:
         shown = bot.slack.find_message("C0001", ts) or {}
