@@ -105,7 +105,7 @@ def test_oauth_mode_needs_no_bot_token() -> None:
             "stretchbot keygen",
         ),
         ({**OAUTH, "DATA_RETENTION_DAYS": "-1"}, "DATA_RETENTION_DAYS is out of range", "days"),
-        ({**OAUTH, "NOW_COOLDOWN_MINUTES": "soon"}, "NOW_COOLDOWN_MINUTES is not a number", "0"),
+        ({**OAUTH, "NOW_COOLDOWN_MINUTES": "soon"}, "NOW_COOLDOWN_MINUTES is not a whole number", "0"),
         ({**OAUTH, "SLACK_REDIRECT_URI": "example.com"}, "SLACK_REDIRECT_URI", "https"),
     ],
 )
