@@ -12,7 +12,13 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, load_settings, load_teams_app_id
-from handlers.teams.package import SOURCE_DIR, PackageError, build_manifest, png_size
+from handlers.teams.package import (
+    SOURCE_DIR,
+    PackageError,
+    build_manifest,
+    example_links,
+    png_size,
+)
 
 APP_ID = "0a1b2c3d-0000-4000-8000-00000000b0b0"
 ENV_KEY = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
@@ -136,3 +142,17 @@ def test_the_app_id_must_be_a_guid() -> None:
     with pytest.raises(ConfigError, match=f"^{ENV_KEY} is not an app id"):
         load_settings({**SLACK, **TEAMS, ENV_KEY: "my-bot"}, env_file=None)
     assert load_teams_app_id({ENV_KEY: f" {APP_ID} "}, env_file=None) == APP_ID
+
+
+def test_example_developer_links_are_spotted() -> None:
+    template = json.loads((SOURCE_DIR / "manifest.json").read_text())
+    assert len(example_links(template)) == 3  # the shipped template is a template
+    own = {
+        "developer": {
+            "websiteUrl": "https://stretch.acme.test",
+            "privacyUrl": "https://docs.example.org/privacy",  # one left behind
+            "termsOfUseUrl": "https://notexample.com/terms",
+        }
+    }
+    assert example_links(own) == ("https://docs.example.org/privacy",)
+    assert example_links({"developer": "nope"}) == ()
