@@ -1,7 +1,8 @@
 """`stretchbot teams-package`: the Teams app package (a zip to sideload or publish).
 
-The zip holds `manifest.json` (from `teams/manifest.json`, with the bot's app id and the
-version filled in) and the two icons, all at the zip's root as Teams requires.
+The zip holds `manifest.json` (from the template `package_files/manifest.json`, shipped as
+package data, with the bot's app id and the version filled in) and the two icons, all at the
+zip's root as Teams requires.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-SOURCE_DIR: Traversable = Path(__file__).resolve().parents[2] / "teams"
+# Package data, so an installed stretchbot (not only a checkout) can build the package.
+SOURCE_DIR: Traversable = resources.files("handlers.teams") / "package_files"
 FILES = ("manifest.json", "color.png", "outline.png")
 ICON_SIZES = {"color.png": 192, "outline.png": 32}
 DEVELOPER_LINKS = ("websiteUrl", "privacyUrl", "termsOfUseUrl")

@@ -13,6 +13,7 @@ import pytest
 from bot.cli import main
 from bot.config import ConfigError, load_settings, load_teams_app_id
 from handlers.teams.package import (
+    FILES,
     SOURCE_DIR,
     PackageError,
     build_manifest,
@@ -26,7 +27,7 @@ WORDS = ["stretch", "every", "status", "pause", "resume", "off", "leaderboard", 
 
 
 def rgba_pixels(data: bytes) -> list[tuple[int, int, int, int]]:
-    """Decode an 8-bit RGBA PNG without filters (what teams/make_icons.py writes)."""
+    """Decode an 8-bit RGBA PNG without filters (what package_files/make_icons.py writes)."""
     width, height = png_size(data)
     position, idat = 8, b""
     while position < len(data):
@@ -142,6 +143,14 @@ def test_the_app_id_must_be_a_guid() -> None:
     with pytest.raises(ConfigError, match=f"^{ENV_KEY} is not an app id"):
         load_settings({**SLACK, **TEAMS, ENV_KEY: "my-bot"}, env_file=None)
     assert load_teams_app_id({ENV_KEY: f" {APP_ID} "}, env_file=None) == APP_ID
+
+
+def test_the_template_and_icons_are_package_data() -> None:
+    """Found through importlib.resources, so an installed stretchbot has them too (the wheel
+    itself is checked by tests/e2e/test_packaged.py)."""
+    for name in FILES:
+        assert (SOURCE_DIR / name).is_file(), name
+    assert "package_files" in str(SOURCE_DIR)
 
 
 def test_example_developer_links_are_spotted() -> None:
