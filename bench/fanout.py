@@ -2,7 +2,7 @@
 
 N channels (default 10,000 = 100 workspaces T000..T099 x 100 channels) are seeded straight into
 the real schema (bulk INSERT of what `SqlChannelRepository.save` writes: a ScheduleSpec, enabled,
-next_slot_at = the slot). Then one call of the real `StretchService.run_due_nudges(slot)` posts
+next_slot_at = the slot). Then one call of the real `NudgeService.run_due_nudges(slot)` posts
 them with the real `SlackChat` over one `make_client` AsyncWebClient to the fake Slack (in its
 own process: `bench/fake_proc.py`), with `latency` seconds per call and a 1 post/s per-channel
 limit.
@@ -47,10 +47,11 @@ from bench.common import (
 from bench.fake_proc import FakeSlackProcess
 from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec
-from bot.services import StretchService
+from bot.services import Services
 from handlers.slack.chat import SlackChat, make_client
 from storage.db import create_engine, run_migrations
 from storage.repositories import SqlStorage
+from storage.workspaces import SqlTenancy
 
 TOKEN = "xoxb-bench"
 # Monday 2026-11-23 09:45 UTC: the first slot of `every 45m 09:00-17:00 daily tz UTC`.
@@ -126,12 +127,16 @@ async def bot_fanout(
         def clock() -> datetime:  # the slot is "now" when the pass starts
             return SLOT + timedelta(seconds=time.perf_counter() - started)
 
-        service = StretchService(
-            SqlStorage(engine), {chat.platform: chat}, post_concurrency=concurrency, clock=clock
+        service = Services.create(
+            SqlStorage(engine),
+            SqlTenancy(engine),
+            {chat.platform: chat},
+            post_concurrency=concurrency,
+            clock=clock,
         )
         started = time.perf_counter()
         cpu_started = time.process_time()
-        outcomes = await service.run_due_nudges(SLOT)
+        outcomes = await service.nudging.run_due_nudges(SLOT)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         decisions: dict[str, int] = {}
@@ -140,7 +145,7 @@ async def bot_fanout(
         first = await slack.stats()
         # What the next scheduler tick would do: a channel whose pass failed (error, not a
         # post) is still due and goes out now; a posted one must not go out again.
-        again = await service.run_due_nudges(SLOT + timedelta(seconds=elapsed))
+        again = await service.nudging.run_due_nudges(SLOT + timedelta(seconds=elapsed))
         async with engine.connect() as conn:
             nudge_states = {
                 f"{status}{'' if has_ts else ' without ts'}": int(count)

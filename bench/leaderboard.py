@@ -14,7 +14,7 @@ Then, for --runs (50) random channels, alternating which goes first:
 
     ratio = p50(repository) / p50(hand SQL)       goal: <= 1.2
 
-and, reported separately, the full `StretchService.build_board(key, "week")` (channel state,
+and, reported separately, the full `BoardService.build_board(key, "week")` (channel state,
 counts, 400 days of break times for streaks, ranking). --explain prints both query plans.
 
 Defaults: Postgres with 1,000,000 breaks (needs --postgres URL or $TEST_POSTGRES_URL); SQLite
@@ -50,9 +50,10 @@ from bench.common import (
 )
 from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec
-from bot.services import StretchService
+from bot.services import Services
 from storage.db import create_engine, run_migrations
 from storage.repositories import SqlStorage
+from storage.workspaces import SqlTenancy
 
 GOAL_RATIO = 1.2
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # a Friday evening: most of a week of breaks
@@ -246,7 +247,9 @@ async def bench_backend(url: str, breaks: int, args: argparse.Namespace) -> dict
         del nudge_rows, break_rows
 
         storage = SqlStorage(engine)
-        services = StretchService(storage, {}, clock=lambda: NOW, default_tz="UTC")
+        services = Services.create(
+            storage, SqlTenancy(engine), {}, clock=lambda: NOW, default_tz="UTC"
+        )
         since = datetime.combine(NOW.date() - timedelta(days=NOW.weekday()), wall(0), tzinfo=UTC)
         rng = random.Random(args.seed)
         sample = [keys[rng.randrange(len(keys))] for _ in range(args.runs + args.warmup)]
@@ -278,12 +281,13 @@ async def bench_backend(url: str, breaks: int, args: argparse.Namespace) -> dict
         board_times: list[float] = []
         entries = 0
         for key in sample[: args.board_runs]:
-            seconds, board = await timed(services.build_board(key, "week"))
+            seconds, board = await timed(services.boards.build_board(key, "week"))
             board_times.append(seconds)
             entries += len(board.entries)
         # The same board a second time per channel: no cold cache in the figure.
         warm_board_times = [
-            (await timed(services.build_board(key, "week")))[0] for key in sample[: args.board_runs]
+            (await timed(services.boards.build_board(key, "week")))[0]
+            for key in sample[: args.board_runs]
         ]
         week_rows = sum([len(await repository(k)) for k in sample[:5]])
 

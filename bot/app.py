@@ -1,15 +1,18 @@
-"""Wiring: engine, repositories, services, scheduler, platform adapters and the web server.
-
-The only module that knows every layer.
+"""The composition root: settings in, a running bot out. Engine, repositories, services,
+scheduler, the Slack and Teams adapters and the web server are built here and only here, and
+torn down in reverse order by one exit stack.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import gc
 import logging
 import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -17,53 +20,43 @@ from typing import IO, TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
+from bot.config import MaintenanceSettings, Settings
 from bot.metrics import Metrics
-from bot.ports import Chat
+from bot.ports import Chat, Storage
 from bot.scheduler import NudgeScheduler
-from bot.services import Clock, StretchService
-from handlers.slack.app import build_bolt_app
-from handlers.slack.chat import SlackChat, make_client
-from handlers.slack.edge import events_handler
-from handlers.slack.oauth import (
-    STATE_SECONDS,
-    StretchOAuthFlow,
-    add_oauth_routes,
-    build_oauth_flow,
-)
-from handlers.slack.tokens import BotTokens
+from bot.services import Clock, Services
+from bot.startup import StartupError
+from bot.workspaces import Tenancy
+from handlers.slack.app import SlackBot, SlackSettings, build_slack
 from storage.db import create_engine, run_migrations
-from storage.installations import (
-    EncryptedInstallationStore,
-    PrunedOAuthStateStore,
-    TokenCipher,
-    check_tokens,
-)
 from storage.repositories import SqlStorage
 from storage.workspaces import SqlTenancy
 
 if TYPE_CHECKING:
+    from handlers.slack.app import OAuthStores
+    from handlers.slack.tokens import BotTokens
     from handlers.teams.app import TeamsBot
+
+__all__ = ["Runtime", "StartupError", "open_services", "run", "start"]
 
 logger = logging.getLogger("stretchbot")
 
-
-class StartupError(Exception):
-    """The bot cannot start; the message is one line that says why and what to do."""
+SHUTDOWN_GRACE_SECONDS = 5.0  # posts under way and queued breaks get this long at shutdown
+COMMANDS_GRACE_SECONDS = 8.0  # acked commands get this long to finish at shutdown
 
 
 @dataclass
 class Health:
-    """Mutable readiness flag (aiohttp freezes app state once the server runs)."""
+    """What `/healthz` reports (aiohttp freezes app state once the server runs)."""
 
     ready: bool = False
+    slack: SlackBot | None = None  # Socket Mode: down while its connection is down
+
+    async def ok(self) -> bool:
+        return self.ready and (self.slack is None or await self.slack.connected())
 
 
 HEALTH = web.AppKey("health", Health)
@@ -76,14 +69,14 @@ class Runtime:
 
     settings: Settings
     engine: AsyncEngine
-    services: StretchService
+    storage: Storage
+    tenancy: Tenancy
+    services: Services
     scheduler: NudgeScheduler
-    bolt: AsyncApp
+    slack: SlackBot
     web_app: web.Application
     runner: web.AppRunner
-    socket: AsyncSocketModeHandler | None = None
-    lock: IO[bytes] | None = None  # the SQLite single-process lock, held while running
-    http: aiohttp.ClientSession | None = None  # the Slack client's connection pool
+    exits: AsyncExitStack
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -100,21 +93,8 @@ class Runtime:
             return
         self.stopped.set()
         self.web_app[HEALTH].ready = False
-        self.services.stop_claiming()
-        await self.scheduler.stop()
-        if not await self.services.drain(grace_seconds=5.0):
-            logger.warning("posts were still under way after 5s at shutdown")
-        if self.socket is not None:
-            await self.socket.close_async()  # type: ignore[no-untyped-call]
-        await self.runner.cleanup()
-        # No more events come in; write the ✅ marks of the ones already acked.
-        if not await self.services.flush_breaks(grace_seconds=5.0):
-            logger.warning("breaks were still being written after 5s at shutdown")
-        await self.engine.dispose()
-        if self.http is not None:
-            await self.http.close()
-        gc.unfreeze()  # what start-up built may go now (several runtimes in one process: tests)
-        _unlock(self.lock)
+        self.services.nudging.stop_claiming()
+        await self.exits.aclose()
         logger.info("stretchbot stopped")
 
 
@@ -137,14 +117,14 @@ def _lock_sqlite(path: Path) -> IO[bytes]:
     return handle
 
 
-def _unlock(handle: IO[bytes] | None) -> None:
-    if handle is not None and not handle.closed:
+def _unlock(handle: IO[bytes]) -> None:
+    if not handle.closed:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         handle.close()
 
 
 async def healthz(request: web.Request) -> web.Response:
-    if request.app[HEALTH].ready:
+    if await request.app[HEALTH].ok():
         return web.json_response({"status": "ok"})
     return web.json_response({"status": "starting"}, status=503)
 
@@ -152,6 +132,35 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics_endpoint(request: web.Request) -> web.Response:
     metrics = request.app[METRICS]
     return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
+
+
+async def _open_database(exits: AsyncExitStack, database_url: str) -> AsyncEngine:
+    """The engine, schema at head, disposed when `exits` closes."""
+    engine = create_engine(database_url)
+    exits.push_async_callback(engine.dispose)
+    try:
+        await run_migrations(engine)
+    except (OSError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        raise StartupError(
+            f"DATABASE_URL: could not open or migrate the database ({reason}): check the URL, "
+            "that the server runs and that the user may create tables"
+        ) from None
+    return engine
+
+
+def slack_settings(settings: Settings) -> SlackSettings:
+    return SlackSettings(
+        api_url=settings.SLACK_API_URL,
+        bot_token=settings.SLACK_BOT_TOKEN,
+        signing_secret=settings.SLACK_SIGNING_SECRET,
+        app_token=settings.SLACK_APP_TOKEN,
+        workspace_concurrency=settings.SLACK_WORKSPACE_CONCURRENCY,
+        client_id=settings.SLACK_CLIENT_ID,
+        client_secret=settings.SLACK_CLIENT_SECRET,
+        authorize_url=settings.SLACK_AUTHORIZE_URL,
+        redirect_uri=settings.SLACK_REDIRECT_URI,
+    )
 
 
 async def start(
@@ -163,155 +172,100 @@ async def start(
 ) -> Runtime:
     """Bring the bot up: schema, services, web server, Slack connection, scheduler.
 
-    See `_start`; this owns the Slack client's HTTP session and closes it if start-up fails.
+    Tests pass `clock` (and may leave the scheduler off to call the due-slot functions directly),
+    and `teams_anonymous` for the Agents SDK's anonymous mode (no Entra tokens with a fake Bot
+    Connector); it is not a setting, so a deployment cannot turn it on. Whatever was built is
+    torn down again when start-up fails or is cancelled.
     """
-    http = aiohttp.ClientSession()
+    exits = AsyncExitStack()
     try:
-        runtime = await _start(
-            settings, http, clock=clock, scheduler_on=scheduler_on, teams_anonymous=teams_anonymous
-        )
+        return await _start(exits, settings, clock, scheduler_on, teams_anonymous)
     except BaseException:
-        await http.close()
+        await exits.aclose()
         raise
-    runtime.http = http
-    return runtime
 
 
 async def _start(
+    exits: AsyncExitStack,
     settings: Settings,
-    http: aiohttp.ClientSession,
-    *,
     clock: Clock | None,
     scheduler_on: bool,
     teams_anonymous: bool,
 ) -> Runtime:
-    """Bring the bot up: schema, services, web server, Slack connection, scheduler.
-
-    Tests pass `clock` (and may leave the scheduler off to call the due-slot functions directly),
-    and `teams_anonymous` for the Agents SDK's anonymous mode (no Entra tokens with a fake Bot
-    Connector); it is not a setting, so a deployment cannot turn it on.
-    """
     metrics = Metrics()
-    client = make_client(
-        settings.SLACK_BOT_TOKEN,
-        base_url=settings.SLACK_API_URL,
-        on_429=lambda method: metrics.rate_limited.labels("slack", method).inc(),
-        session=http,
-    )
-    try:
-        auth = None if settings.oauth_mode else await client.auth_test()  # OAuth: per workspace
-    except SlackApiError as exc:
-        error = exc.response.get("error", "unknown")
-        raise StartupError(
-            f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User OAuth Token "
-            "(xoxb-...) of the installed app again"
-        ) from None
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise StartupError(
-            f"could not reach Slack at SLACK_API_URL={settings.SLACK_API_URL} ({type(exc).__name__}): "
-            "check the network and SLACK_API_URL"
-        ) from None
-    lock = _lock_sqlite(settings.sqlite_path) if settings.sqlite_path else None
-    engine = create_engine(settings.DATABASE_URL)
-    try:
-        await run_migrations(engine)
-    except (OSError, SQLAlchemyError) as exc:
-        await engine.dispose()
-        _unlock(lock)
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-        raise StartupError(
-            f"DATABASE_URL: could not open or migrate the database ({reason}): check the URL, "
-            "that the server runs and that the user may create tables"
-        ) from None
-    storage = SqlStorage(engine)
-    tenancy = SqlTenancy(engine)
-    tokens: BotTokens | None = None
-    if settings.oauth_mode:
-        try:
-            tokens = await _bot_tokens(settings, engine, tenancy, metrics)
-        except StartupError:
-            await engine.dispose()
-            _unlock(lock)
-            raise
-
-    chat = (
-        SlackChat(
-            tokens.client_for, metrics=metrics, per_workspace=settings.SLACK_WORKSPACE_CONCURRENCY
+    http = aiohttp.ClientSession()
+    exits.push_async_callback(http.close)
+    slack_config = slack_settings(settings)
+    slack: SlackBot | None = None
+    if not settings.oauth_mode:  # a refused token is told before the database is touched
+        slack = await build_slack(slack_config, http=http, metrics=metrics)
+    if settings.sqlite_path:
+        exits.callback(_unlock, _lock_sqlite(settings.sqlite_path))
+    engine = await _open_database(exits, settings.DATABASE_URL)
+    storage, tenancy = SqlStorage(engine), SqlTenancy(engine)
+    if slack is None:
+        tokens, oauth = await _oauth(settings, engine, tenancy, metrics)
+        slack = await build_slack(
+            slack_config, http=http, metrics=metrics, tokens=tokens, oauth=oauth
         )
-        if tokens is not None
-        else SlackChat.single_workspace(
-            client, metrics=metrics, per_workspace=settings.SLACK_WORKSPACE_CONCURRENCY
-        )
-    )
-    chats: dict[str, Chat] = {chat.platform: chat}
+    chats: dict[str, Chat] = {slack.chat.platform: slack.chat}
     teams = _teams(settings, engine, metrics, teams_anonymous) if settings.teams_enabled else None
     if teams is not None:
         chats[teams.chat.platform] = teams.chat
-    services = StretchService(
+    services = Services.create(
         storage,
+        tenancy,
         chats,
         grace=timedelta(minutes=settings.NUDGE_GRACE_MINUTES),
         default_tz=settings.DEFAULT_TIMEZONE,
         post_concurrency=settings.POST_CONCURRENCY,
         clock=clock,
         metrics=metrics,
-        tenancy=tenancy,
         now_cooldown=timedelta(minutes=settings.NOW_COOLDOWN_MINUTES),
         commands_per_minute=settings.COMMANDS_PER_MINUTE,
         retention=timedelta(days=settings.DATA_RETENTION_DAYS),
     )
-    oauth_flow = _oauth_flow(settings, engine, services, tokens) if tokens is not None else None
-    bolt = build_bolt_app(
-        client=client,
-        auth=auth,
-        signing_secret=settings.SLACK_SIGNING_SECRET,
-        services=services,
-        socket_mode=settings.socket_mode,
-        oauth_flow=oauth_flow,
-        tokens=tokens,
-        session=http,
-    )
+    # Torn down after the web server: the ✅ marks of events acked already are written, and
+    # before that the commands acked already finish (or are answered "try again").
+    exits.push_async_callback(_flush_breaks, services)
+    exits.push_async_callback(slack.finish_work, COMMANDS_GRACE_SECONDS)
 
     web_app = web.Application()
-    web_app[HEALTH] = Health()
+    web_app[HEALTH] = Health(slack=slack if settings.socket_mode else None)
     web_app[METRICS] = metrics
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_endpoint)
-    if not settings.socket_mode:
-        web_app.router.add_post(
-            "/slack/events", events_handler(bolt, settings.SLACK_SIGNING_SECRET)
-        )
-    if oauth_flow is not None:
-        add_oauth_routes(web_app, oauth_flow)  # GET /slack/install, GET /slack/oauth_redirect
+    slack.mount(web_app, services)
     if teams is not None:
         teams.mount(web_app, services)  # POST /api/messages, JWT-checked on that route only
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
+    exits.push_async_callback(runner.cleanup)
     try:
         await web.TCPSite(runner, settings.HOST, settings.PORT).start()
     except OSError as exc:
-        await runner.cleanup()
-        await engine.dispose()
-        _unlock(lock)
         raise StartupError(
             f"PORT: cannot listen on {settings.HOST}:{settings.PORT} ({exc.strerror}): "
             "set PORT (and HOST) to a free address"
         ) from None
 
     scheduler = NudgeScheduler(services, poll_seconds=settings.SCHEDULER_POLL_SECONDS, clock=clock)
-    runtime = Runtime(settings, engine, services, scheduler, bolt, web_app, runner, lock=lock)
-    if settings.socket_mode:
-        runtime.socket = AsyncSocketModeHandler(bolt, settings.SLACK_APP_TOKEN)
-        await runtime.socket.connect_async()  # type: ignore[no-untyped-call]
+    exits.push_async_callback(_stop_scheduler, scheduler, services)
+    exits.push_async_callback(slack.close)
+    await slack.connect()
     if scheduler_on:
         scheduler.start()
     # What start-up built lives as long as the process: keep it out of the collector's way, so
     # full collections under load walk only what requests allocate (shorter pauses).
     gc.collect()
     gc.freeze()
+    exits.callback(gc.unfreeze)  # several runtimes in one process (tests): let it go at stop
     web_app[HEALTH].ready = True
+    runtime = Runtime(
+        settings, engine, storage, tenancy, services, scheduler, slack, web_app, runner, exits
+    )
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode, POST /slack/events"
-    if oauth_flow is not None:
+    if settings.oauth_mode:
         mode += "; OAuth mode, install from GET /slack/install"
     if teams is not None:
         mode += "; Microsoft Teams on POST /api/messages"
@@ -319,19 +273,49 @@ async def _start(
     return runtime
 
 
+async def _stop_scheduler(scheduler: NudgeScheduler, services: Services) -> None:
+    """No new passes; the pass under way finishes its posts (claimed, unposted slots go back)."""
+    services.nudging.stop_claiming()
+    await scheduler.stop()
+    if not await services.nudging.drain(grace_seconds=SHUTDOWN_GRACE_SECONDS):
+        logger.warning("posts were still under way after %.0fs at shutdown", SHUTDOWN_GRACE_SECONDS)
+
+
+async def _flush_breaks(services: Services) -> None:
+    if not await services.breaks.flush(grace_seconds=SHUTDOWN_GRACE_SECONDS):
+        logger.warning(
+            "breaks were still being written after %.0fs at shutdown", SHUTDOWN_GRACE_SECONDS
+        )
+
+
 def _teams(settings: Settings, engine: AsyncEngine, metrics: Metrics, anonymous: bool) -> TeamsBot:
     # Imported here: the Agents SDK takes seconds to import and is only needed with Teams on.
     from handlers.teams.app import build_teams
+    from storage.conversations import SqlConversationRepository
 
     return build_teams(
-        settings.teams_sdk_settings(), engine=engine, metrics=metrics, anonymous=anonymous
+        settings.teams_sdk_settings(),
+        conversations=SqlConversationRepository(engine),
+        metrics=metrics,
+        anonymous=anonymous,
     )
 
 
-async def _bot_tokens(
+async def _oauth(
     settings: Settings, engine: AsyncEngine, tenancy: SqlTenancy, metrics: Metrics
-) -> BotTokens:
-    """OAuth mode: workspace tokens from the installation store, checked against the key."""
+) -> tuple[BotTokens, OAuthStores]:
+    """OAuth mode: workspace tokens from the installation store, checked against the key, and
+    the install-state store."""
+    from handlers.slack.app import OAuthStores
+    from handlers.slack.oauth import STATE_SECONDS
+    from handlers.slack.tokens import BotTokens
+    from storage.installations import (
+        EncryptedInstallationStore,
+        PrunedOAuthStateStore,
+        TokenCipher,
+        check_tokens,
+    )
+
     cipher = TokenCipher.from_setting(settings.STRETCHBOT_ENCRYPTION_KEY)
     check = await check_tokens(engine, cipher)
     if check.unreadable:
@@ -356,52 +340,48 @@ async def _bot_tokens(
     installs = EncryptedInstallationStore(
         client_id=settings.SLACK_CLIENT_ID, engine=engine, cipher=cipher
     )
-    return BotTokens(
+    tokens = BotTokens(
         installs,
         tenancy.workspaces,
         base_url=settings.SLACK_API_URL,
         on_429=lambda method: metrics.rate_limited.labels("slack", method).inc(),
     )
+    states = PrunedOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine, logger=logger)
+    return tokens, OAuthStores(installations=installs, states=states)
 
 
-def _oauth_flow(
-    settings: Settings, engine: AsyncEngine, services: StretchService, tokens: BotTokens
-) -> StretchOAuthFlow:
-    async def installed(installation: Installation) -> None:
-        org_wide = installation.is_enterprise_install and installation.enterprise_id
-        tokens.forget(None if org_wide else installation.team_id)
-        if org_wide and installation.enterprise_id:
-            await services.enterprise_installed(
-                platform="slack", enterprise_id=installation.enterprise_id
-            )
-        elif installation.team_id:
-            await services.workspace_installed(
-                platform="slack",
-                team_id=installation.team_id,
-                enterprise_id=installation.enterprise_id,
-            )
-
-    return build_oauth_flow(
-        client_id=settings.SLACK_CLIENT_ID,
-        client_secret=settings.SLACK_CLIENT_SECRET,
-        api_url=settings.SLACK_API_URL,
-        authorize_url=settings.SLACK_AUTHORIZE_URL,
-        redirect_uri=settings.SLACK_REDIRECT_URI or None,
-        installation_store=tokens.installs,
-        state_store=PrunedOAuthStateStore(
-            expiration_seconds=STATE_SECONDS, engine=engine, logger=logger
-        ),
-        on_installed=installed,
-    )
+@contextlib.asynccontextmanager
+async def open_services(settings: MaintenanceSettings) -> AsyncIterator[Services]:
+    """The services on the configured database (schema brought up to date) with no chat
+    platform attached: for the operator commands (`stretchbot purge`, `export`, ...)."""
+    async with AsyncExitStack() as exits:
+        engine = await _open_database(exits, settings.DATABASE_URL)
+        yield Services.create(
+            SqlStorage(engine),
+            SqlTenancy(engine),
+            {},
+            retention=timedelta(days=settings.DATA_RETENTION_DAYS),
+        )
 
 
 async def run(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then shut down cleanly."""
-    runtime = await start(settings)
+    """Run until SIGTERM or SIGINT, then shut down cleanly (also when one arrives during
+    start-up: what was built so far is torn down)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    starting = asyncio.ensure_future(start(settings))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        logger.info("stretchbot stopping during start-up")
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return
+    stopping.cancel()
+    runtime = starting.result()
     try:
         await stop.wait()
         logger.info("stretchbot shutting down")

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from bot import maintenance, schedules
 from bot.cli_database import CommandFailed, reason
+from bot.commands import REGISTRY
+from bot.commands.schedule import ScheduleCommand
 from bot.config import (
     ConfigError,
     load_database_settings,
@@ -25,6 +27,7 @@ from bot.config import (
     load_settings,
     load_teams_app_id,
 )
+from bot.grammar import ParseError
 
 DESCRIPTION = (
     "stretchbot keeps teams that sit all day moving: scheduled movement-break nudges, breaks "
@@ -275,13 +278,13 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schedule_command(text: str) -> schedules.ScheduleCommand:
+def _schedule_command(text: str) -> ScheduleCommand:
     """The schedule in `text`, parsed by the bot's own parser."""
     text = text.strip().removeprefix("/stretch").strip()
-    command = schedules.parse_command(text)
-    if isinstance(command, schedules.ParseError):
+    command = REGISTRY.parse(text)
+    if isinstance(command, ParseError):
         raise CommandFailed(shell_message(command.message, command.usage), exit_code=2)
-    if not isinstance(command, schedules.ScheduleCommand):
+    if not isinstance(command, ScheduleCommand):
         raise CommandFailed(
             f'preview takes a schedule, e.g. "{PREVIEW_EXAMPLE}"; usage: {PREVIEW_USAGE}',
             exit_code=2,

@@ -151,7 +151,7 @@ def _manifest(args: argparse.Namespace) -> int:
 def _purge(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from bot.services import StretchService
+    from bot.services import Services
     from storage.repositories import SqlStorage
     from storage.workspaces import SqlTenancy
 
@@ -174,13 +174,13 @@ def _purge(args: argparse.Namespace) -> int:
             report = await tenancy.workspaces.purge(platform=args.platform, team_id=args.team)
             # Deleting nothing for a workspace never seen is a mistyped id, not a purge.
             return ([] if workspace is None and _empty(report) else [report]), ""
-        services = StretchService(
+        services = Services.create(
             SqlStorage(engine),
+            tenancy,
             {},
-            tenancy=tenancy,
             retention=timedelta(days=settings.DATA_RETENTION_DAYS),
         )
-        return await services.purge_expired(), ""
+        return await services.installs.purge_expired(), ""
 
     reports, refusal = run_on_database(settings.DATABASE_URL, purge, migrate=True)
     if refusal:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bot.ports import PostResult
+
 LATENESS_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 API_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -57,6 +59,11 @@ class Metrics:
             ["platform", "method"],
             registry=r,
         )
+
+    def post_failed(self, platform: str, result: PostResult) -> None:
+        """Count a post that failed for good, by the platform's reason."""
+        reason = result.detail.split(":", 1)[0] if result.detail else str(result.error)
+        self.posts_failed.labels(platform, reason).inc()
 
     def render(self) -> bytes:
         """The registry in Prometheus text format."""

@@ -237,6 +237,58 @@ class BoardRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoredReference:
+    """A channel's stored conversation reference (how a platform like Teams posts into it).
+
+    Attributes:
+        channel: the channel it reaches.
+        service_url: the platform endpoint the reference posts to (Teams: the Bot Connector).
+        reference: the platform's own JSON serialisation, opaque to storage.
+        active: False once the bot was removed from the conversation.
+    """
+
+    channel: ChannelKey
+    service_url: str
+    reference: str
+    active: bool
+
+
+class ConversationStore(Protocol):
+    """Conversation references and display names, for platforms that need them (Teams)."""
+
+    async def remember(self, *, channel: ChannelKey, service_url: str, reference: str) -> bool:
+        """Store or refresh the channel's reference and mark it active; True when the bot just
+        arrived there (the reference is new or was inactive)."""
+        ...
+
+    async def find(self, channel: ChannelKey) -> StoredReference | None: ...
+
+    async def deactivate(self, channel: ChannelKey) -> bool:
+        """The bot can no longer post in the channel; True when that changed something."""
+        ...
+
+    async def deactivate_team(self, *, platform: str, team_id: str) -> list[ChannelKey]:
+        """Every active reference of the workspace made inactive; returns their channels."""
+        ...
+
+    async def reactivate_team(self, *, platform: str, team_id: str) -> int:
+        """The workspace's references work again; returns how many."""
+        ...
+
+    async def set_display_name(
+        self, *, platform: str, team_id: str, person_id: str, name: str
+    ) -> None: ...
+
+    async def display_names(
+        self, *, platform: str, team_id: str, person_ids: Sequence[str]
+    ) -> dict[str, str]: ...
+
+    async def people_on_nudge(self, *, channel: ChannelKey, message_id: str) -> list[str]:
+        """People with a break on the nudge posted as `message_id`, first mover first."""
+        ...
+
+
 class Storage(Protocol):
     channels: ChannelRepository
     nudges: NudgeRepository

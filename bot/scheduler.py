@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.services import Clock, StretchService
+from bot.services import Clock, Services
 
 logger = logging.getLogger("stretchbot.scheduler")
 
@@ -23,10 +23,10 @@ PURGE_EVERY = timedelta(days=1)
 
 
 class NudgeScheduler:
-    """Runs `StretchService.run_due_nudges` and `run_due_boards` every few seconds."""
+    """Runs the due nudges and weekly boards every few seconds, and the daily purge."""
 
     def __init__(
-        self, services: StretchService, *, poll_seconds: float = 5.0, clock: Clock | None = None
+        self, services: Services, *, poll_seconds: float = 5.0, clock: Clock | None = None
     ) -> None:
         self.services = services
         self.poll_seconds = poll_seconds
@@ -71,15 +71,15 @@ class NudgeScheduler:
         async with self._tick_lock:
             now = self.clock()
             try:
-                await self.services.run_due_nudges(now)
-                await self.services.run_due_boards(now)
+                await self.services.nudging.run_due_nudges(now)
+                await self.services.boards.run_due_boards(now)
             except Exception:
                 logger.exception("scheduler pass failed; retrying at the next poll")
 
     async def purge(self) -> None:
         """Daily: purge uninstalled workspaces past retention (every replica may; idempotent)."""
         try:
-            await self.services.purge_expired(self.clock())
+            await self.services.installs.purge_expired(self.clock())
         except Exception:
             logger.exception("purging uninstalled workspaces failed; retrying tomorrow")
 

@@ -13,13 +13,12 @@ settled by the database (conditional upserts), never by retry loops.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Select, false, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import ChannelKey
+from bot.ports import ChannelKey, StoredReference
 from storage.models import BreakRow, ChannelRow, ConversationRefRow, NudgeRow, PersonRow
 from storage.repositories import _Database
 
@@ -31,23 +30,6 @@ MAX_NAME_LENGTH = 255  # people.display_name is VARCHAR(255)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class StoredReference:
-    """A channel's stored conversation reference.
-
-    Attributes:
-        channel: the channel it reaches.
-        service_url: the platform endpoint the reference posts to (Teams: the Bot Connector).
-        reference: the platform's own JSON serialisation, opaque to storage.
-        active: False once the bot was removed from the conversation.
-    """
-
-    channel: ChannelKey
-    service_url: str
-    reference: str
-    active: bool
 
 
 def _is_channel(key: ChannelKey) -> ColumnElement[bool]:

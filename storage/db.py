@@ -85,6 +85,7 @@ def create_engine(url: str) -> AsyncEngine:
         return _create_sqlite_engine(parsed)
     engine = create_async_engine(
         parsed,
+        hide_parameters=True,  # errors and SQL logs would show values, tokens included
         pool_size=10,
         max_overflow=10,
         pool_timeout=30,
@@ -129,7 +130,7 @@ def _create_sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ""
     if not database.startswith("file:"):  # URI filenames are the caller's business
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)  # see create_engine
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

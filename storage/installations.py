@@ -8,13 +8,19 @@ with the first key), then dropping the old one.
 
 Values without the prefix are plain tokens written before a key was set; they are still read,
 and `rotate-key` encrypts them.
+
+A failed write is logged as one line (error class and table) and re-raised as
+`InstallationSaveError`, never with SQLAlchemy's message: that carries the statement's
+parameters, the tokens themselves when no key is set.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+import re
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -24,6 +30,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import Table, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import parse_keys
@@ -48,8 +55,25 @@ _SECRET_COLUMNS: dict[str, tuple[str, ...]] = {
 T = TypeVar("T", Installation, Bot)
 
 
+def _no_driver_call_lines(record: logging.LogRecord) -> bool:
+    # aiosqlite logs every call at DEBUG with its arguments: the statement's parameters, tokens
+    # included when no key is set. SQLAlchemy's own statement log (parameters hidden) remains.
+    return not (
+        record.levelno <= logging.DEBUG and str(record.msg).startswith(("executing", "operation"))
+    )
+
+
+def _hide_driver_call_lines() -> None:
+    logging.getLogger("aiosqlite").addFilter(_no_driver_call_lines)  # once: same filter object
+
+
 class TokenKeyError(Exception):
     """A stored token cannot be decrypted with the configured keys (or no key is set)."""
+
+
+class InstallationSaveError(Exception):
+    """An installation could not be written. Its message names the error class and the table
+    only; the database error is deliberately not chained (its text holds the tokens)."""
 
 
 class TokenCipher:
@@ -120,6 +144,7 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
     ) -> None:
         super().__init__(client_id=client_id, engine=engine, logger=logger)
         self.cipher = cipher
+        _hide_driver_call_lines()
 
     def _with(self, entity: T, fields: Sequence[str], *, sealed: bool) -> T:
         changed = copy.copy(entity)
@@ -146,10 +171,31 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
 
     async def async_save(self, installation: Installation) -> None:
         # The parent saves the bot row through `self.async_save_bot`; sealing is idempotent.
-        await super().async_save(self._with(installation, INSTALLATION_SECRETS, sealed=True))
+        sealed = self._with(installation, INSTALLATION_SECRETS, sealed=True)
+        try:
+            await super().async_save(sealed)
+        except SQLAlchemyError as exc:
+            raise self._save_failed(exc, SLACK_INSTALLATIONS.name, installation) from None
 
     async def async_save_bot(self, bot: Bot) -> None:
-        await super().async_save_bot(self._with(bot, BOT_SECRETS, sealed=True))
+        try:
+            await super().async_save_bot(self._with(bot, BOT_SECRETS, sealed=True))
+        except SQLAlchemyError as exc:
+            raise self._save_failed(exc, SLACK_BOTS.name, bot) from None
+
+    def _save_failed(
+        self, exc: SQLAlchemyError, table: str, entity: Installation | Bot
+    ) -> InstallationSaveError:
+        # Only the class and the table: `str(exc)`, `exc.params` and a traceback of `exc` all
+        # carry the row being written, tokens included.
+        self.logger.error(
+            "saving a Slack installation failed: %s on %s (team=%s enterprise=%s)",
+            type(exc).__name__,
+            table,
+            entity.team_id,
+            entity.enterprise_id,
+        )
+        return InstallationSaveError(f"{type(exc).__name__} on {table}")
 
     async def async_find_bot(
         self,
@@ -182,17 +228,55 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
         return self._opened(installation, INSTALLATION_SECRETS)
 
 
+# slack_sdk issues `str(uuid4())`: anything else cannot be a state we issued.
+_STATE_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+PRUNE_EVERY_SECONDS = 60.0
+
+
 class PrunedOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
-    """slack_sdk's AsyncSQLAlchemyOAuthStateStore that drops expired states as it issues new
-    ones, so visits to /slack/install that never come back cannot pile up rows."""
+    """slack_sdk's AsyncSQLAlchemyOAuthStateStore that drops expired states, so visits to
+    /slack/install that never come back cannot pile up rows.
+
+    Expired rows are deleted at most once per `prune_every` seconds per process (an index range
+    on `expire_at`, migration 0005), not on every install start. A state that is not shaped
+    like one we issue is refused without a query.
+    """
+
+    def __init__(
+        self,
+        *,
+        expiration_seconds: int,
+        engine: AsyncEngine,
+        logger: logging.Logger = logger,
+        prune_every: float = PRUNE_EVERY_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(expiration_seconds=expiration_seconds, engine=engine, logger=logger)
+        self.prune_every = prune_every
+        self.monotonic = monotonic
+        self._next_prune = 0.0
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        now = self.monotonic()
+        if now >= self._next_prune:
+            self._next_prune = now + self.prune_every  # before the await: one pruner at a time
+            await self.prune()
+        state: str = await super().async_issue(*args, **kwargs)
+        return state
+
+    async def async_consume(self, state: str) -> bool:
+        if not isinstance(state, str) or not _STATE_SHAPE.fullmatch(state):
+            return False
+        consumed: bool = await super().async_consume(state)
+        return consumed
+
+    async def prune(self) -> int:
+        """Delete the expired states now; returns how many there were."""
         now = datetime.now(UTC).replace(tzinfo=None)  # slack_sdk stores naive UTC
         states = self.oauth_states
         async with self.engine.begin() as conn:
-            await conn.execute(states.delete().where(states.c.expire_at <= now))
-        state: str = await super().async_issue(*args, **kwargs)
-        return state
+            result = await conn.execute(states.delete().where(states.c.expire_at <= now))
+        return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)
@@ -239,6 +323,7 @@ async def rotate_tokens(engine: AsyncEngine, cipher: TokenCipher) -> int:
     """
     if not cipher.enabled:
         raise ValueError("no encryption key given")
+    _hide_driver_call_lines()
     rewritten = 0
     async with engine.begin() as conn:
         for table in (SLACK_INSTALLATIONS, SLACK_BOTS):

@@ -347,4 +347,7 @@ SLACK_OAUTH_STATES = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime(), nullable=False),
+    # slack_sdk finds a state by value; expired ones are deleted by `expire_at` (migration 0005).
+    Index("ix_slack_oauth_states_state", "state"),
+    Index("ix_slack_oauth_states_expire_at", "expire_at"),
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.commands.base import Reply
 from bot.exercises import Exercise
 from bot.ports import Board
+from bot.replies import board_lines
 
 DONE_ACTION_ID = "stretch_done"
 MAX_BOARD_LINES = 30
@@ -24,13 +26,69 @@ def escape(text: str) -> str:
 
 
 _OWN_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{1,30})&gt;")
+_OWN_DATE = re.compile(r"&lt;!date\^(\d{1,12})\^\{date_short_pretty\} \{time\}\|([^&|]{1,100})&gt;")
 
 
 def reply_text(text: str) -> str:
     """A command reply made safe for Slack: everything escaped, then only well-formed user
-    mentions (`<@U123>`, which the bot writes itself) become mentions again. Echoed user text
-    cannot form one: the parser turns `<`, `>` and `@` in quotes into look-alikes."""
-    return _OWN_MENTION.sub(r"<@\1>", escape(text))
+    mentions (`<@U123>`) and date tokens (`<!date^...>`), which the bot writes itself, become
+    markup again. Echoed user text cannot form one: the parser turns `<`, `>`, `&` and `@` in
+    quotes into look-alikes."""
+    text = _OWN_MENTION.sub(r"<@\1>", escape(text))
+    return _OWN_DATE.sub(r"<!date^\1^{date_short_pretty} {time}|\2>", text)
+
+
+RUN_ACTION_PREFIX = "stretch_run"  # a reply's button: runs `/stretch <value>` as the presser
+SECTION_TEXT_LIMIT = 3000
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+
+
+def text_sections(text: str) -> list[dict[str, Any]]:
+    """mrkdwn sections holding `text`, split at line ends to stay within a section's limit."""
+    sections: list[dict[str, Any]] = []
+    chunk: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        line = line[: SECTION_TEXT_LIMIT - 100]
+        if size + len(line) + 1 > SECTION_TEXT_LIMIT - 100 and chunk:
+            sections.append(
+                {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}}
+            )
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk and any(chunk):
+        sections.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+    return sections
+
+
+def reply_message(reply: Reply) -> dict[str, Any]:
+    """The Slack message for a command answer (ack body or response_url post): its text,
+    and with buttons, blocks holding the text and the buttons."""
+    text = reply_text(reply.text)
+    message: dict[str, Any] = {
+        "text": text,
+        "response_type": "in_channel" if reply.public else "ephemeral",
+    }
+    if reply.buttons:
+        buttons = []
+        for index, button in enumerate(reply.buttons[:25]):
+            element: dict[str, Any] = {
+                "type": "button",
+                "action_id": f"{RUN_ACTION_PREFIX}_{index}",
+                "text": {
+                    "type": "plain_text",
+                    "text": button.label[:BUTTON_TEXT_LIMIT],
+                    "emoji": True,
+                },
+                "value": button.command[:BUTTON_VALUE_LIMIT],
+            }
+            if button.style:
+                element["style"] = button.style
+            buttons.append(element)
+        message["blocks"] = [*text_sections(text)[:49], {"type": "actions", "elements": buttons}]
+    return message
 
 
 def nudge_message(exercise: Exercise) -> tuple[str, list[dict[str, Any]]]:
@@ -72,22 +130,10 @@ def nudge_message(exercise: Exercise) -> tuple[str, list[dict[str, Any]]]:
     return text, blocks
 
 
-def board_lines(board: Board) -> list[str]:
-    """`1. <@U123> 5 breaks, 3-day streak` per person; ties share a rank."""
-    lines = []
-    for entry in board.entries:
-        line = f"{entry.rank}. <@{escape(entry.person_id)}> {entry.breaks} break"
-        line += "" if entry.breaks == 1 else "s"
-        if entry.streak:
-            line += f", {entry.streak}-day streak"
-        lines.append(line)
-    return lines
-
-
 def board_message(board: Board) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of a leaderboard."""
     title = f"Movement leaderboard: {board.title.lower()}"
-    lines = board_lines(board)
+    lines = [reply_text(line) for line in board_lines(board)]
     if len(lines) > MAX_BOARD_LINES:
         rest = len(lines) - MAX_BOARD_LINES
         lines = [

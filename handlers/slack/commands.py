@@ -4,8 +4,8 @@ Slack waits 3 s for the ack (the HTTP answer to its request), and shows a text i
 to the person who typed the command, just like a post to the command's response_url:
 
 - An answer known without I/O (a rate-limit refusal, a parse error) is the ack body.
-- A private read (`status`, `stats`, `help`, `admins-only` without on/off: see
-  `bot.services.is_private_read`) is answered in the ack body when its answer is ready within
+- A private read (a command whose `read_only` is set in its module under bot/commands/:
+  `status`, `stats`, `help`, `admins-only` without on/off) is answered in the ack body when its answer is ready within
   `ACK_BUDGET_SECONDS`; otherwise (a slow database) the command is acked empty and the answer,
   whose work keeps running, follows through the response_url.
 - Everything else (schedule changes, `now`, leaderboards: writes and public posts) is acked at
@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import schedules
-from bot.ports import ChannelKey
-from bot.services import CommandContext, Reply, StretchService, is_private_read
-from handlers.slack.blocks import reply_text
+from bot.commands.base import Command, CommandContext, Reply
+from bot.i18n import N_, _
+from bot.replies import SORRY
+from bot.services import Services
+from handlers.slack.acked import AckedWork
+from handlers.slack.blocks import RUN_ACTION_PREFIX, reply_message
+from handlers.slack.fields import action_channel, action_user, command_context
 
 logger = logging.getLogger("stretchbot.slack")
 
-SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 ACK_BUDGET_SECONDS = 1.5  # a private read answered later than this goes to the response_url
 COMMAND_WORKERS = 8  # commands of one kind (private reads / the rest) run at once
 RESPOND_TIMEOUT_SECONDS = 30.0  # one response_url post, retries included
@@ -49,14 +52,18 @@ class Responder:
     def __init__(self, session: aiohttp.ClientSession | None) -> None:
         self.session = session
 
-    async def __call__(self, response_url: str, reply: Reply) -> None:
+    async def __call__(
+        self, response_url: str, reply: Reply, *, replace_original: bool = False
+    ) -> None:
         if not response_url:
             logger.warning("a /stretch command without a response_url; its answer is dropped")
             return
         client = AsyncWebhookClient(response_url, session=self.session, logger=logger)
+        body = message(reply)
+        body["replace_original"] = replace_original
         try:
             async with asyncio.timeout(RESPOND_TIMEOUT_SECONDS):
-                response = await client.send_dict(message(reply))
+                response = await client.send_dict(body)
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("could not post a /stretch answer to its response_url: %r", exc)
             return
@@ -68,54 +75,57 @@ class Responder:
             )
 
 
-def message(reply: Reply) -> dict[str, Any]:
-    """The Slack message for a command answer (ack body or response_url post)."""
-    return {
-        "text": reply_text(reply.text),
-        "response_type": "in_channel" if reply.public else "ephemeral",
-    }
+message = reply_message
+UNREADABLE = N_("I couldn't tell who sent this or where, so I didn't do anything.")
 
 
-def register(
-    app: AsyncApp, services: StretchService, *, session: aiohttp.ClientSession | None = None
-) -> None:
-    respond = Responder(session)
+def register(app: AsyncApp, services: Services, *, respond: Responder, work: AckedWork) -> None:
     reads = asyncio.Semaphore(COMMAND_WORKERS)
     writes = asyncio.Semaphore(COMMAND_WORKERS)
 
     async def execute(
-        ctx: CommandContext, command: schedules.Command, slots: asyncio.Semaphore
+        ctx: CommandContext, command: Command, slots: asyncio.Semaphore
     ) -> Reply | None:
         async with slots:
             try:
-                return await services.execute_command(ctx, command)
+                return await services.commands.execute(ctx, command)
             except Exception:
                 logger.exception(
                     "/stretch failed team=%s channel=%s",
                     ctx.channel.team_id,
                     ctx.channel.channel_id,
                 )
-                return Reply(SORRY)
+                return Reply(_(SORRY))
+
+    async def answer_later(
+        ctx: CommandContext, command: Command, response_url: str, *, replace: bool = False
+    ) -> None:
+        reply = await execute(ctx, command, writes)
+        if reply is not None:
+            await respond(response_url, reply, replace_original=replace and not reply.public)
 
     @app.command("/stretch")
     async def stretch_command(ack: AsyncAck, command: dict[str, Any]) -> None:
-        ctx = CommandContext(
-            channel=ChannelKey(
-                "slack", str(command.get("team_id", "")), str(command.get("channel_id", ""))
-            ),
-            user_id=str(command.get("user_id", "")),
-            enterprise_id=str(command.get("enterprise_id") or "") or None,
+        ctx = command_context(
+            team=command.get("team_id"),
+            channel=command.get("channel_id"),
+            user=command.get("user_id"),
+            enterprise=command.get("enterprise_id"),
         )
+        if ctx is None:
+            await ack(**message(Reply(_(UNREADABLE))))
+            return
         response_url = str(command.get("response_url") or "")
-        checked = services.check_command(ctx, str(command.get("text") or ""))
+        text = str(command.get("text") or "")
+        checked = services.commands.check(ctx, text)
         if isinstance(checked, Reply):
             await ack(**message(checked))
             return
-        if not is_private_read(checked):
+        if not checked.read_only:
             await ack()
-            reply = await execute(ctx, checked, writes)
-            if reply is not None:
-                await respond(response_url, reply)
+            await work.run(
+                f"/stretch {text}", response_url, answer_later(ctx, checked, response_url)
+            )
             return
         # Past the budget a timer acks (empty) and the work goes on: its answer then goes to
         # the response_url. A timer, not a task plus asyncio.wait: this is every status
@@ -134,3 +144,30 @@ def register(
         await late[0]
         if reply is not None:
             await respond(response_url, reply)
+
+    @app.action(re.compile(f"^{RUN_ACTION_PREFIX}_"))
+    async def button_pressed(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        """A reply's button: run its command as the person who pressed it."""
+        await ack()
+        ctx = command_context(
+            team=context.team_id,
+            channel=action_channel(body),
+            user=action_user(body),
+            enterprise=context.enterprise_id,
+        )
+        response_url = str(body.get("response_url") or "")
+        if ctx is None:
+            logger.info("a button press without a readable team, channel or user was ignored")
+            return
+        text = str(action.get("value") or "")
+        checked = services.commands.check(ctx, text)
+        if isinstance(checked, Reply):
+            await respond(response_url, checked)
+            return
+        await work.run(
+            f"/stretch {text} (button)",
+            response_url,
+            answer_later(ctx, checked, response_url, replace=True),
+        )

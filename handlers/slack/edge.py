@@ -1,7 +1,9 @@
 """The HTTP edge in front of Bolt: `POST /slack/events`.
 
 Bolt answers a signed body it cannot parse with a 500. A client's mistake must get a 4xx, so
-requests are checked here first: signature (401), then a body Bolt can parse (400).
+requests are checked here first: signature (401), then a body Bolt can parse (400). What a
+client can repeat at will (a body cut off mid-way, a payload Bolt chokes on) is logged as one
+rate-limited WARNING line, never a traceback per request.
 """
 
 from __future__ import annotations
@@ -12,15 +14,21 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.logs import raised_at, warn_limited
+
 logger = logging.getLogger("stretchbot.slack")
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+# What Bolt raises when a signed payload has a field of the wrong type or shape (it indexes
+# into payloads as documented): the sender's mistake, not a bug to trace.
+PAYLOAD_SHAPE_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError)
 
 
 def parse_error(body: str, content_type: str) -> str | None:
@@ -50,7 +58,18 @@ def events_handler(
     verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except (ConnectionError, BadHttpMessage) as exc:
+            # The client hung up or broke the framing mid-body: nothing to answer, nothing to
+            # fix on our side, and anyone can do it in a loop.
+            warn_limited(
+                logger,
+                "incomplete bodies on /slack/events",
+                "a request to /slack/events ended before its body was complete (%s)",
+                type(exc).__name__,
+            )
+            return web.json_response({"error": "incomplete body"}, status=400)
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -77,6 +96,15 @@ def events_handler(
                 body=body, query=request.query_string, headers=dict(request.headers)
             )
             bolt_response = await app.async_dispatch(bolt_request)
+        except PAYLOAD_SHAPE_ERRORS as exc:
+            warn_limited(
+                logger,
+                "signed payloads Bolt could not read",
+                "Bolt could not read a signed payload: %s at %s",
+                type(exc).__name__,
+                raised_at(exc),
+            )
+            return web.json_response({"error": "could not process the request"}, status=400)
         except Exception:
             logger.exception("Bolt failed on a verified request")
             return web.json_response({"error": "could not process the request"}, status=400)

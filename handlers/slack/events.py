@@ -7,8 +7,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
+from bot.breaks import CHECK_MARKS
 from bot.ports import ChannelKey
-from bot.services import CHECK_MARKS, StretchService
+from bot.services import Services
+from handlers.slack import fields as ids
 from handlers.slack.tokens import BotTokens
 
 
@@ -24,24 +26,29 @@ def team_of(body: dict[str, Any], context: AsyncBoltContext) -> str:
     return str(context.team_id or body.get("team_id") or "")
 
 
-def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | None = None) -> None:
+def register(app: AsyncApp, services: Services, *, tokens: BotTokens | None = None) -> None:
     async def on_reaction(
         event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, added: bool
     ) -> None:
-        item = event.get("item") or {}
-        mark = check_mark(str(event.get("reaction", "")))
-        user = event.get("user")
-        if item.get("type") != "message" or mark is None or not user:
+        item = event.get("item")
+        reaction = event.get("reaction")
+        mark = check_mark(reaction) if isinstance(reaction, str) else None
+        if not isinstance(item, dict) or item.get("type") != "message" or mark is None:
             return
+        user = ids.slack_id(event.get("user"), ids.USER)
+        team = ids.slack_id(team_of(body, context), ids.TEAM)
+        channel_id = ids.slack_id(item.get("channel"), ids.CONVERSATION)
+        ts = ids.message_ts(item.get("ts"))
+        if user is None or team is None or channel_id is None or ts is None:
+            return  # not a person reacting to a message we could have posted
         if user == context.bot_user_id:  # the bot's own reactions never count
             return
-        channel = ChannelKey("slack", team_of(body, context), str(item.get("channel", "")))
         # Acked already and nobody to answer: queue the mark for the break writer, which
         # writes it with others in one transaction (and logs it if it cannot).
-        await services.queue_mark(
-            channel=channel,
-            message_id=str(item.get("ts", "")),
-            person_id=str(user),
+        await services.breaks.queue_mark(
+            channel=ChannelKey("slack", team, channel_id),
+            message_id=ts,
+            person_id=user,
             mark=f"reaction:{mark}",
             added=added,
         )
@@ -62,10 +69,13 @@ def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | Non
         event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         channel = event.get("channel")
-        channel_id = channel.get("id") if isinstance(channel, dict) else channel
-        if channel_id:
-            key = ChannelKey("slack", team_of(body, context), str(channel_id))
-            await services.channel_gone(key, reason=str(event.get("type")))
+        channel_id = ids.slack_id(
+            channel.get("id") if isinstance(channel, dict) else channel, ids.CONVERSATION
+        )
+        team = ids.slack_id(team_of(body, context), ids.TEAM)
+        if channel_id and team:
+            key = ChannelKey("slack", team, channel_id)
+            await services.installs.channel_gone(key, reason=str(event.get("type"))[:32])
 
     async def uninstalled(
         body: dict[str, Any], context: AsyncBoltContext, *, bot: bool, user_ids: tuple[str, ...]
@@ -77,7 +87,7 @@ def register(app: AsyncApp, services: StretchService, *, tokens: BotTokens | Non
                 enterprise_id=context.enterprise_id, team_id=team_id, bot=bot, user_ids=user_ids
             )
         if bot:
-            await services.workspace_uninstalled(
+            await services.installs.workspace_uninstalled(
                 platform="slack", team_id=team_id, enterprise_id=context.enterprise_id
             )
 

@@ -3,14 +3,19 @@
 Bolt's AsyncOAuthFlow does the protocol: a one-time `state` in our database and in a cookie
 (checked together on the way back), `oauth.v2.access` against SLACK_API_URL, the installation
 saved through our encrypting installation store. This module adds what a person sees (pages
-that say what to do next) and what the bot does when a workspace arrives.
+that say what to do next), what the bot does when a workspace arrives, and the limits that keep
+an anonymous install link cheap: a per-address rate limit on `/slack/install`, fixed texts
+(never the query's words) on failure pages, and a cleared state cookie after any failure.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import math
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
@@ -33,13 +38,18 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_utils import OAuthStateUtils
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import loggable, redact_slack_tokens
 from handlers.slack.chat import make_client
+from storage.installations import InstallationSaveError
 
 logger = logging.getLogger("stretchbot.slack")
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600  # an install link is good for 10 minutes
+# Each GET of the install link writes a state row: a person needs a few, a script thousands.
+INSTALLS_PER_MINUTE = 10  # per client address (request.remote: the proxy's, behind one)
+MAX_TRACKED_ADDRESSES = 10_000  # bounds the limiter's memory; the oldest windows go first
 # What the bot asks for at install; manifest.yml must list exactly these (tests/oauth checks).
 BOT_SCOPES = (
     "commands",
@@ -52,6 +62,7 @@ BOT_SCOPES = (
     "users:read",
 )
 _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")
+SLACK_SDK_CLIENT_LOGGER = "slack_sdk.web.async_base_client"  # every AsyncWebClient's default
 
 OnInstalled = Callable[[Installation], Awaitable[None]]
 
@@ -88,6 +99,13 @@ FAILURES = {
         "stretchbot couldn't talk to Slack to finish the installation. Try again in a minute.",
     ),
 }
+# Any other `error` Slack (or whoever crafted the link) put in the redirect: its words are
+# never shown, only this.
+UNKNOWN_FAILURE = (
+    "The installation didn't complete",
+    "Slack didn't finish the installation. Start again below; if it keeps happening, tell "
+    "whoever runs this stretchbot.",
+)
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
@@ -151,15 +169,19 @@ def success_page(installation: Installation) -> str:
     return page("Installed. Time to move!", where + steps)
 
 
+def too_many_installs_page(retry_after: int) -> str:
+    """The answer to an address that opened the install link too often."""
+    return page(
+        "Too many install attempts",
+        f"<p>This address started {INSTALLS_PER_MINUTE} installations in the last minute. Wait "
+        f"{retry_after} seconds, then try again.</p>"
+        f"<p><a class='button' href='{INSTALL_PATH}'>Add stretchbot to Slack</a></p>",
+    )
+
+
 def failure_page(reason: str) -> str:
     """Why the installation did not complete, and a link to start again."""
-    title, advice = FAILURES.get(
-        reason,
-        (
-            "The installation didn't complete",
-            f"Slack reported: {reason[:100]}. Start again below.",
-        ),
-    )
+    title, advice = FAILURES.get(reason, UNKNOWN_FAILURE)
     body = (
         f"<p>{html.escape(advice)}</p>"
         f"<p><a class='button' href='{INSTALL_PATH}'>Add stretchbot to Slack</a></p>"
@@ -196,6 +218,9 @@ class StretchOAuthFlow(AsyncOAuthFlow):
             await self._on_installed(installation)
         except BoltError:
             raise
+        except InstallationSaveError:
+            # Already logged by the store, without the statement's parameters (the tokens).
+            raise BoltError("storage failed") from None
         except Exception as exc:  # a database problem: show the failure page, not a 500 trace
             logger.exception("saving an installation failed")
             raise BoltError(f"storage failed: {type(exc).__name__}") from exc
@@ -220,12 +245,20 @@ async def _success(args: AsyncSuccessArgs) -> BoltResponse:
 
 
 async def _failure(args: AsyncFailureArgs) -> BoltResponse:
-    logger.info("installation failed: %s", args.reason[:100])
+    # `reason` is ours or the redirect's `error` parameter, which anyone can set: quoted and
+    # cut, so it cannot forge log lines.
+    reason = args.reason if args.reason in FAILURES else f"slack error {loggable(args.reason)}"
+    logger.info("installation failed: %s", reason)
     status = args.suggested_status_code
     return BoltResponse(
         status=status if 200 <= status < 500 else 503 if status >= 500 else 400,
         body=failure_page(args.reason),
-        headers=dict(PAGE_HEADERS),
+        # Whatever went wrong, this state is spent for this browser: starting again sets a new
+        # one (Bolt's own deletion cookie: same name, path and flags as the one it set).
+        headers={
+            **PAGE_HEADERS,
+            "Set-Cookie": args.settings.state_utils.build_set_cookie_for_deletion(),
+        },
     )
 
 
@@ -241,6 +274,8 @@ def build_oauth_flow(
     on_installed: OnInstalled,
 ) -> StretchOAuthFlow:
     """The OAuth flow: every value explicit, so Bolt reads nothing from the environment."""
+    # slack_sdk logs response bodies at DEBUG, oauth.v2.access's (the new token) among them.
+    logging.getLogger(SLACK_SDK_CLIENT_LOGGER).addFilter(redact_slack_tokens)
     settings = AsyncOAuthSettings(
         client_id=client_id,
         client_secret=client_secret,
@@ -267,8 +302,68 @@ def build_oauth_flow(
     )
 
 
-def add_oauth_routes(app: web.Application, flow: StretchOAuthFlow) -> None:
+class InstallRateLimiter:
+    """At most `limit` install starts per client address per minute, in memory.
+
+    A fixed one-minute window per address, opened by its first request. The map is bounded:
+    addresses are kept in the order their windows opened, so expired ones are dropped from the
+    front, and past `max_addresses` the oldest window is forgotten (that address starts fresh,
+    which only ever errs towards letting a person in).
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = INSTALLS_PER_MINUTE,
+        window: float = 60.0,
+        max_addresses: int = MAX_TRACKED_ADDRESSES,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_addresses = max_addresses
+        self.monotonic = monotonic
+        self._windows: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def retry_after(self, address: str) -> int:
+        """0 and counts the request if `address` may start an install now; else the seconds
+        until it may."""
+        now = self.monotonic()
+        self._forget_expired(now)
+        ends, used = self._windows.get(address, (0.0, 0))
+        if now >= ends:
+            self._windows.pop(address, None)
+            self._windows[address] = (now + self.window, 1)
+            while len(self._windows) > self.max_addresses:
+                self._windows.popitem(last=False)
+            return 0
+        if used < self.limit:
+            self._windows[address] = (ends, used + 1)
+            return 0
+        return max(1, math.ceil(ends - now))
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def _forget_expired(self, now: float) -> None:
+        while self._windows:
+            address, (ends, _) = next(iter(self._windows.items()))
+            if ends > now:
+                return
+            del self._windows[address]
+
+
+INSTALL_LIMITER = web.AppKey("stretchbot_install_limiter", InstallRateLimiter)
+OAUTH_FLOW = web.AppKey("stretchbot_oauth_flow", StretchOAuthFlow)
+
+
+def add_oauth_routes(
+    app: web.Application, flow: StretchOAuthFlow, limiter: InstallRateLimiter | None = None
+) -> None:
     """`GET /slack/install` (sets the state cookie, redirects to Slack) and the redirect URL."""
+    limiter = limiter or InstallRateLimiter()
+    app[INSTALL_LIMITER] = limiter
+    app[OAUTH_FLOW] = flow
 
     async def bolt_request(request: web.Request) -> AsyncBoltRequest:
         return AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
@@ -280,15 +375,26 @@ def add_oauth_routes(app: web.Application, flow: StretchOAuthFlow) -> None:
             response = await step(await bolt_request(request))
         except (aiohttp.ClientError, TimeoutError):
             logger.warning("Slack unreachable during an installation", exc_info=True)
+            headers = _page_headers()
+            if request.path == REDIRECT_PATH:
+                headers["Set-Cookie"] = flow.settings.state_utils.build_set_cookie_for_deletion()
             return web.Response(
                 status=503,
                 text=failure_page("slack_unreachable"),
                 content_type="text/html",
-                headers=_page_headers(),
+                headers=headers,
             )
         return await to_aiohttp_response(response)
 
     async def slack_install(request: web.Request) -> web.StreamResponse:
+        wait = limiter.retry_after(request.remote or "unknown")
+        if wait:
+            return web.Response(
+                status=429,
+                text=too_many_installs_page(wait),
+                content_type="text/html",
+                headers={**_page_headers(), "Retry-After": str(wait)},
+            )
         return await answer(flow.handle_installation, request)
 
     async def slack_oauth_redirect(request: web.Request) -> web.StreamResponse:

@@ -10,14 +10,18 @@ import aiohttp
 from microsoft_agents.activity import AdaptiveCardInvokeResponse, ContentTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from bot.services import StretchService, exercise_for
+from bot import replies
+from bot.commands.base import CommandContext
+from bot.exercises import find_exercise
+from bot.i18n import N_, _
+from bot.replies import NOT_A_NUDGE
+from bot.services import Services
 from handlers.teams import activities, cards
 from handlers.teams.chat import TeamsChat
 
 logger = logging.getLogger("stretchbot.teams")
 
-NOT_A_NUDGE = "That nudge isn't one I can count anymore. Catch the next one!"
-SORRY = "Sorry, I couldn't log that just now. Please press Done again in a minute."
+SORRY = N_("Sorry, I couldn't log that just now. Please press Done again in a minute.")
 
 
 def _message(text: str) -> AdaptiveCardInvokeResponse:
@@ -26,8 +30,30 @@ def _message(text: str) -> AdaptiveCardInvokeResponse:
     )
 
 
-def register(app: AgentApplication[TurnState], services: StretchService, chat: TeamsChat) -> None:
+def register(app: AgentApplication[TurnState], services: Services, chat: TeamsChat) -> None:
     directory = chat.directory
+
+    @app.adaptive_card.action_execute(cards.RUN_VERB)
+    async def button_pressed(
+        context: TurnContext, state: TurnState, data: object
+    ) -> AdaptiveCardInvokeResponse:
+        """A reply's button: run its command as the person who pressed it; the answer
+        replaces the buttons."""
+        activity = context.activity
+        channel = activities.channel_key(activity)
+        person = activities.person_id(activity.from_property)
+        command = data.get("command") if isinstance(data, dict) else None
+        if channel is None or person is None or not isinstance(command, str):
+            return _message(_(replies.SORRY))
+        try:
+            reply = await services.commands.run(CommandContext(channel, person), command)
+        except Exception:
+            logger.exception("teams.button_failed channel=%s", channel.channel_id)
+            return _message(_(replies.SORRY))
+        text = reply.text if reply is not None else _("Done.")
+        return AdaptiveCardInvokeResponse(
+            status_code=HTTPStatus.OK, type=cards.CARD_CONTENT_TYPE, value=cards.answer_card(text)
+        )
 
     @app.adaptive_card.action_execute(cards.DONE_VERB)
     async def done_pressed(
@@ -38,21 +64,23 @@ def register(app: AgentApplication[TurnState], services: StretchService, chat: T
         person = activities.person_id(activity.from_property)
         message_id = activity.reply_to_id
         if channel is None or person is None or not message_id:
-            return _message(NOT_A_NUDGE)
+            return _message(_(NOT_A_NUDGE))
         try:
-            change = await services.log_break(
+            outcome = await services.breaks.log_break(
                 channel=channel, message_id=message_id, person_id=person, mark="button"
             )
             key = data.get("exercise") if isinstance(data, dict) else None
-            exercise = exercise_for(str(key or ""))
-            if change is None or exercise is None:
-                return _message(NOT_A_NUDGE if change is None else "Break logged. Nice! 💪")
+            exercise = find_exercise(str(key or ""))
+            if outcome.nudge_id is None or exercise is None:
+                return _message(
+                    _(NOT_A_NUDGE) if outcome.nudge_id is None else _("Break logged. Nice! 💪")
+                )
             names, unnamed = await directory.movers(channel, message_id)
         except Exception:
             logger.exception("teams.done_failed channel=%s", channel.channel_id)
-            return _message(SORRY)
+            return _message(_(SORRY))
         card = cards.nudge_card(exercise, names, unnamed)
-        if change.changed:
+        if outcome.change.changed:
             # The invoke response refreshes the card for the person who pressed; the update
             # shows everyone in the channel who has moved.
             update = cards.card_activity(card, summary=f"Movement break: {exercise.name}")

@@ -25,6 +25,15 @@ _COMMAND_WORD = re.compile(r"^/?stretch(?:\s+|$)", re.IGNORECASE)
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
+_ID = re.compile(r"[\x21-\x7e]{1,200}", re.ASCII)  # printable, no spaces: Teams and Entra ids
+
+
+def clean_id(value: object) -> str | None:
+    """`value` when it looks like a Teams or Entra id (bounded, printable, no spaces), else
+    None: a signed activity may still carry junk that must never be stored."""
+    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+
+
 def channel_data(activity: Activity) -> ChannelData | None:
     """The Teams channel data of an activity (already parsed by the Teams extension or not)."""
     data = activity.channel_data
@@ -52,11 +61,16 @@ def tenant_id(activity: Activity) -> str:
 def workspace_id(activity: Activity) -> str | None:
     """`<tenant>:<team>` in a team, `<tenant>:<conversation>` in group and personal chats."""
     conversation = activity.conversation
-    if conversation is None or not conversation.id:
+    if conversation is None or clean_id(conversation.id) is None:
         return None
     data = channel_data(activity)
     team = data.team.id if data is not None and data.team is not None else None
-    return f"{tenant_id(activity)}:{team or base_conversation_id(conversation.id)}"
+    if team is not None and clean_id(team) is None:
+        return None
+    tenant = tenant_id(activity)
+    if tenant and clean_id(tenant) is None:
+        return None
+    return f"{tenant}:{team or base_conversation_id(conversation.id)}"
 
 
 def channel_key(activity: Activity, *, conversation_id: str | None = None) -> ChannelKey | None:
@@ -65,7 +79,8 @@ def channel_key(activity: Activity, *, conversation_id: str | None = None) -> Ch
     conversation = activity.conversation
     if workspace is None or conversation is None:
         return None
-    return ChannelKey(PLATFORM, workspace, base_conversation_id(conversation_id or conversation.id))
+    channel = clean_id(base_conversation_id(conversation_id or conversation.id or ""))
+    return ChannelKey(PLATFORM, workspace, channel) if channel else None
 
 
 def install_channel_id(activity: Activity) -> str | None:
@@ -84,7 +99,7 @@ def person_id(account: ChannelAccount | None) -> str | None:
     """A person's stable id: the Entra object id (the Teams user id only as a last resort)."""
     if account is None:
         return None
-    return account.aad_object_id or account.id or None
+    return clean_id(account.aad_object_id or account.id)
 
 
 def display_name(account: ChannelAccount | None) -> str | None:

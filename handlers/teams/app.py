@@ -2,7 +2,9 @@
 
 Configuration comes in the SDK's own keys (`CONNECTIONS__SERVICE_CONNECTION__SETTINGS__...`),
 read by `bot.config` and handed to the SDK's loader as a dict. The route is JWT-checked on its
-own: a global middleware would also guard `/slack/events`, `/healthz` and `/metrics`.
+own: a global middleware would also guard `/slack/events`, `/healthz` and `/metrics`. Tokens
+the SDK's check would crash on are refused before it (401), and its one-line-per-request
+warnings about refused tokens go through the process's log limiter.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import jwt
 from aiohttp import web
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.authentication.msal import MsalConnectionManager
@@ -31,20 +34,27 @@ from microsoft_agents.hosting.core import (
 )
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.logs import limited_filter, warn_limited
 from bot.metrics import Metrics
-from bot.services import StretchService
+from bot.ports import ConversationStore
+from bot.services import Services
 from handlers.teams import actions, events, messages
 from handlers.teams.chat import TeamsChat
 from handlers.teams.directory import TeamsDirectory
-from storage.conversations import SqlConversationRepository
 
 logger = logging.getLogger("stretchbot.teams")
 
 MESSAGES_PATH = "/api/messages"
 # The key the SDK's JWT check reads its configuration from (`request.app[...]`).
 AGENT_CONFIGURATION = "agent_configuration"
+REFUSED_TOKEN = {"error": "Invalid token or authentication failed."}  # the SDK's own 401 body
+# The SDK warns once per refused token; anyone can send those, so they are rate-limited.
+SDK_TOKEN_LOGGERS = (
+    "microsoft_agents.hosting.core.authorization.jwt._authorize_request",
+    "microsoft_agents.hosting.aiohttp.jwt_authorization_middleware",
+)
+_SDK_TOKEN_WARNINGS = limited_filter("refused Teams tokens (Agents SDK warnings)")
 
 
 @dataclass
@@ -57,7 +67,7 @@ class TeamsBot:
     auth_config: AgentAuthConfiguration
     chat: TeamsChat
 
-    def mount(self, web_app: web.Application, services: StretchService) -> None:
+    def mount(self, web_app: web.Application, services: Services) -> None:
         """Register the listeners and add the JWT-checked `POST /api/messages` route."""
         register_listeners(self.agent, self.teams, services, self.chat)
 
@@ -76,13 +86,47 @@ class TeamsBot:
             return response if response is not None else web.Response(status=202)
 
         checked = jwt_authorization_decorator(api_messages)  # type: ignore[no-untyped-call]
-        web_app.router.add_post(MESSAGES_PATH, checked)
+
+        async def api_messages_checked(request: web.Request) -> web.StreamResponse:
+            if not names_a_signing_key(request.headers.get("Authorization")):
+                warn_limited(
+                    logger,
+                    "Teams tokens without a key id",
+                    "refused a request to %s: its token names no signing key (kid)",
+                    MESSAGES_PATH,
+                )
+                return web.json_response(REFUSED_TOKEN, status=401)
+            response: web.StreamResponse = await checked(request)
+            return response
+
+        web_app.router.add_post(MESSAGES_PATH, api_messages_checked)
+
+
+def names_a_signing_key(authorization: str | None) -> bool:
+    """False for a bearer token whose header has no usable `kid`.
+
+    The SDK looks the signing key up with `header["kid"]` unguarded: without one it raises
+    KeyError (a 500 and a traceback). A token without a key id cannot be verified, so it is
+    refused here; anything else (no header, another scheme, an unreadable token) is the SDK's
+    to judge, and it answers those itself.
+    """
+    if authorization is None:
+        return True
+    parts = authorization.split(maxsplit=1)
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        return True
+    try:
+        header = jwt.get_unverified_header(parts[1].strip())
+    except (jwt.PyJWTError, ValueError):  # e.g. not UTF-8: the SDK refuses it (401)
+        return True
+    kid = header.get("kid")
+    return isinstance(kid, str) and bool(kid)
 
 
 def register_listeners(
     agent: AgentApplication[TurnState],
     teams: TeamsAgentExtension[TurnState],
-    services: StretchService,
+    services: Services,
     chat: TeamsChat,
 ) -> None:
     """Every Teams listener, registered in one place."""
@@ -94,7 +138,7 @@ def register_listeners(
 def build_teams(
     sdk_settings: Mapping[str, str],
     *,
-    engine: AsyncEngine,
+    conversations: ConversationStore,
     metrics: Metrics,
     anonymous: bool = False,
 ) -> TeamsBot:
@@ -102,13 +146,15 @@ def build_teams(
 
     Args:
         sdk_settings: `CONNECTIONS__SERVICE_CONNECTION__SETTINGS__*` keys and values.
-        engine: the bot's database (conversation references and display names).
+        conversations: where conversation references and display names are kept.
         metrics: the process's metrics.
         anonymous: accept requests without a token and post without one. Tests only: there are
             no Entra tokens for the fake Bot Connector.
     """
     # The SDK's JWT check stores its result under a plain string key: aiohttp's advice, not ours.
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
+    for name in SDK_TOKEN_LOGGERS:
+        logging.getLogger(name).addFilter(_SDK_TOKEN_WARNINGS)
     config = load_configuration_from_env(sdk_settings)
     connections = MsalConnectionManager(**config)
     auth_config = connections.get_default_connection_configuration()
@@ -126,7 +172,7 @@ def build_teams(
         connection_manager=connections,
     )
     teams = TeamsAgentExtension[TurnState](agent)
-    directory = TeamsDirectory(SqlConversationRepository(engine))
+    directory = TeamsDirectory(conversations)
 
     async def observe(context: TurnContext, state: TurnState) -> bool:
         await directory.observe(context)

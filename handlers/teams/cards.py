@@ -20,13 +20,16 @@ from microsoft_agents.activity import (
     TextFormatTypes,
 )
 
+from bot.commands.base import Button
 from bot.exercises import Exercise
 from bot.ports import Board
+from bot.replies import DATE_TOKEN
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
 DONE_VERB = "done"
+RUN_VERB = "run"  # a reply's button: runs `stretch <command>` as the person who pressed it
 MAX_BOARD_LINES = 30
 MAX_MOVERS_NAMED = 10
 MAX_NAME = 80
@@ -183,6 +186,7 @@ def teams_markdown(text: str, names: Mapping[str, str]) -> tuple[str, list[Menti
     `/stretch word` becomes `@stretchbot word`, and lines are separated by blank lines, which
     every Teams client renders as line breaks.
     """
+    text = DATE_TOKEN.sub(r"\2", text)  # Teams shows the fallback: the time in channel time
     mentions: list[Mention] = []
     parts: list[str] = []
     position = 0
@@ -216,10 +220,40 @@ def mentioned_people(text: str) -> list[str]:
     return list(dict.fromkeys(match.group(1) for match in _SLACK_MENTION.finditer(text)))
 
 
-def reply_activity(text: str, names: Mapping[str, str]) -> Activity:
-    """A Teams message for a core reply (see `teams_markdown`)."""
+def reply_activity(text: str, names: Mapping[str, str], buttons: Sequence[Button] = ()) -> Activity:
+    """A Teams message for a core reply (see `teams_markdown`); its buttons, if any, come
+    in a card under the text."""
     body, mentions = teams_markdown(text, names)
     message = Activity(type=ActivityTypes.message, text=body, text_format=TextFormatTypes.markdown)
     if mentions:
         message.entities = list(mentions)
+    if buttons:
+        message.attachments = [card_attachment(buttons_card(buttons))]
     return message
+
+
+def buttons_card(buttons: Sequence[Button]) -> dict[str, Any]:
+    """A card holding a reply's buttons (`Action.Execute`, verb `run`)."""
+    return _card(
+        [],
+        actions=[
+            {
+                "type": "Action.Execute",
+                "title": button.label,
+                "verb": RUN_VERB,
+                "data": {"command": button.command},
+                **(
+                    {"style": "destructive" if button.style == "danger" else "positive"}
+                    if button.style
+                    else {}
+                ),
+            }
+            for button in buttons
+        ],
+    )
+
+
+def answer_card(text: str) -> dict[str, Any]:
+    """What a pressed reply button turns into: the answer, in place of the buttons."""
+    body, _mentions = teams_markdown(text, {})
+    return _card([_text_block(body)])

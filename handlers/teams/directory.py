@@ -17,9 +17,8 @@ from microsoft_agents.activity import ConversationReference
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.app.proactive import Conversation
 
-from bot.ports import ChannelKey
+from bot.ports import ChannelKey, ConversationStore, StoredReference
 from handlers.teams import activities
-from storage.conversations import SqlConversationRepository, StoredReference
 
 logger = logging.getLogger("stretchbot.teams")
 
@@ -50,7 +49,7 @@ class BoundedCache(Generic[K, V]):
 class TeamsDirectory:
     """Conversation references, names and timezones learnt from incoming activities."""
 
-    def __init__(self, conversations: SqlConversationRepository, *, cache_size: int = 10_000):
+    def __init__(self, conversations: ConversationStore, *, cache_size: int = 10_000):
         self.conversations = conversations
         self._names: BoundedCache[tuple[str, str], str] = BoundedCache(cache_size)
         self._timezones: BoundedCache[str, str] = BoundedCache(cache_size)

@@ -17,7 +17,7 @@ from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import TurnState
 from microsoft_agents.hosting.msteams import TeamsAgentExtension, TeamsTurnContext
 
-from bot.services import StretchService
+from bot.services import Services
 from handlers.teams import activities, cards
 from handlers.teams.chat import TeamsChat
 
@@ -26,9 +26,7 @@ logger = logging.getLogger("stretchbot.teams")
 GONE_EVENTS = frozenset({"teamDeleted", "teamArchived"})
 
 
-def register(
-    teams: TeamsAgentExtension[TurnState], services: StretchService, chat: TeamsChat
-) -> None:
+def register(teams: TeamsAgentExtension[TurnState], services: Services, chat: TeamsChat) -> None:
     directory = chat.directory
 
     async def arrived(context: TeamsTurnContext) -> None:
@@ -44,7 +42,9 @@ def register(
         # Back after a removal: the team's other channels can be posted in again, and the
         # schedules the removal stopped run again.
         await directory.rejoin_workspace(channel.team_id)
-        await services.workspace_installed(platform=activities.PLATFORM, team_id=channel.team_id)
+        await services.installs.workspace_installed(
+            platform=activities.PLATFORM, team_id=channel.team_id
+        )
         hello = await chat.send(channel, cards.reply_activity(cards.HELLO, {}))
         if not hello.ok:
             logger.warning("teams.hello_failed channel=%s: %s", channel.channel_id, hello.detail)
@@ -55,13 +55,11 @@ def register(
             return
         channels = await directory.forget_workspace(workspace)
         logger.info("teams.removed team=%s channels=%d reason=%s", workspace, len(channels), reason)
-        if services.tenancy is not None:
-            # Like a Slack uninstall: schedules stop now, data is purged after the retention
-            # period, and a reinstall restarts what this stopped.
-            await services.workspace_uninstalled(platform=activities.PLATFORM, team_id=workspace)
-            return
-        for channel in channels:
-            await services.channel_gone(channel, reason=reason)
+        # Like a Slack uninstall: schedules stop now, data is purged after the retention
+        # period, and a reinstall restarts what this stopped.
+        await services.installs.workspace_uninstalled(
+            platform=activities.PLATFORM, team_id=workspace
+        )
 
     @teams.installation_update()
     async def on_installation(context: TeamsTurnContext, state: TurnState) -> None:
@@ -88,7 +86,7 @@ def register(
             channel = activities.channel_key(activity, conversation_id=data.channel.id)
             if channel is not None:
                 await directory.forget(channel)
-                await services.channel_gone(channel, reason="channel_deleted")
+                await services.installs.channel_gone(channel, reason="channel_deleted")
 
     @teams.activity(ActivityTypes.message_reaction)
     async def on_reaction(context: TeamsTurnContext, state: TurnState) -> None:
@@ -102,14 +100,14 @@ def register(
         if activities.is_bot(sender, activity):
             return
         for reaction in activity.reactions_added or []:
-            await services.log_break(
+            await services.breaks.log_break(
                 channel=channel,
                 message_id=message_id,
                 person_id=person,
                 mark=f"reaction:{reaction.type}",
             )
         for reaction in activity.reactions_removed or []:
-            await services.undo_break(
+            await services.breaks.undo_break(
                 channel=channel,
                 message_id=message_id,
                 person_id=person,

@@ -1,8 +1,8 @@
 """Commands: `@stretchbot stretch every 45m ...` and the other words, through the same services.
 
-In Teams the command itself is a visible message, so the answer goes into its thread. The one
-exception is `stats` ("only you see it"): it goes to the person's personal chat with the bot,
-and into the thread only when that chat cannot be opened.
+In Teams the command itself is a visible message, so the answer goes into its thread. An answer
+about the person alone (`Reply.personal`, declared by the command, e.g. `stats`) goes to the
+person's personal chat with the bot, and into the thread only when that chat cannot be opened.
 """
 
 from __future__ import annotations
@@ -22,19 +22,17 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.msteams import TeamsAgentExtension, TeamsTurnContext
 from pydantic import ValidationError
 
-from bot import schedules
-from bot.services import CommandContext, Reply, StretchService
+from bot.commands.base import CommandContext, Reply
+from bot.i18n import _
+from bot.replies import SORRY
+from bot.services import Services
 from handlers.teams import activities, cards
 from handlers.teams.chat import TeamsChat
 
 logger = logging.getLogger("stretchbot.teams")
 
-SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 
-
-def register(
-    teams: TeamsAgentExtension[TurnState], services: StretchService, chat: TeamsChat
-) -> None:
+def register(teams: TeamsAgentExtension[TurnState], services: Services, chat: TeamsChat) -> None:
     directory = chat.directory
 
     @teams.activity(ActivityTypes.message)
@@ -51,22 +49,21 @@ def register(
         ctx = CommandContext(channel=channel, user_id=person)
         text = activities.command_text(activity)
         try:
-            reply = await services.run_command(ctx, text)
+            reply = await services.commands.run(ctx, text)
         except Exception:
             logger.exception(
                 "teams command failed team=%s channel=%s", channel.team_id, channel.channel_id
             )
-            reply = Reply(SORRY)
+            reply = Reply(_(SORRY))
         if reply is None:
             return
         names = await directory.names(channel.team_id, cards.mentioned_people(reply.text))
         name = activities.display_name(sender)
         if name:
             names[person] = name
-        message = cards.reply_activity(reply.text, names)
+        message = cards.reply_activity(reply.text, names, reply.buttons)
         personal = (activity.conversation.conversation_type or "") == "personal"
-        private = isinstance(schedules.parse_command(text), schedules.StatsCommand)
-        if not private or personal or not await _send_privately(context, message):
+        if not reply.personal or personal or not await _send_privately(context, message):
             await context.send_activity(message)
 
 

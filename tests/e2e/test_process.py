@@ -15,6 +15,8 @@ import aiohttp
 import pytest
 
 from bot import schedules
+from bot.commands import REGISTRY
+from bot.commands.schedule import ScheduleCommand
 from bot.ports import ChannelKey, ChannelState
 from storage.db import create_engine, run_migrations
 from storage.repositories import SqlStorage
@@ -221,8 +223,8 @@ async def seed_overdue_schedule(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
     try:
         await run_migrations(engine)
-        command = schedules.parse_command("every 15m 00:00-23:59 daily tz UTC")
-        assert isinstance(command, schedules.ScheduleCommand), command
+        command = REGISTRY.parse("every 15m 00:00-23:59 daily tz UTC")
+        assert isinstance(command, ScheduleCommand), command
         spec = command.to_spec("UTC")
         now = datetime.now(UTC)
         *_, overdue = schedules.slots_between(spec, now - timedelta(hours=1), now)

@@ -25,6 +25,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import schedules
+from bot.commands import REGISTRY
+from bot.commands.schedule import ScheduleCommand
 from bot.schedules import ScheduleSpec
 from storage.db import create_engine, run_migrations
 from storage.models import ChannelRow, NudgeRow
@@ -74,8 +76,8 @@ async def pg(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def parse_spec(text: str) -> ScheduleSpec:
-    command = schedules.parse_command(text)
-    assert isinstance(command, schedules.ScheduleCommand), command
+    command = REGISTRY.parse(text)
+    assert isinstance(command, ScheduleCommand), command
     return command.to_spec("UTC")
 
 

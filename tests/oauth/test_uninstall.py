@@ -79,10 +79,10 @@ async def test_uninstall_stops_at_once_reinstall_restores_and_retention_purges(
     await bot.uninstall(T1)
     t2_before = await history(bot, T2)
     bot.clock.advance(days=29)
-    assert await bot.services.purge_expired(bot.clock.now) == []
+    assert await bot.services.installs.purge_expired(bot.clock.now) == []
     assert await history(bot, T1) == (1, 2, 1)
     bot.clock.advance(days=1, seconds=1)
-    [report] = await bot.services.purge_expired(bot.clock.now)
+    [report] = await bot.services.installs.purge_expired(bot.clock.now)
     assert (report.team_id, report.channels, report.nudges, report.breaks) == (T1, 1, 2, 1)
     assert await history(bot, T1) == (0, 0, 0)
     for table in ("workspaces", "people", "cooldowns", "slack_bots", "slack_installations"):
@@ -96,7 +96,7 @@ async def test_a_revoked_token_fails_the_post_once_without_retries(oauth_bot: OA
     await two_scheduled_workspaces(bot)
     revoked = grid.token_of(T1)
     grid.revoked_tokens.add(revoked)  # revoked, and the event got lost
-    outcomes = await bot.services.run_due_nudges(FIRST_SLOT + timedelta(seconds=5))
+    outcomes = await bot.services.nudging.run_due_nudges(FIRST_SLOT + timedelta(seconds=5))
     by_team = {o.channel.team_id: o for o in outcomes}
     assert by_team[T1].decision == "failed" and by_team[T1].detail == "token_revoked"
     assert by_team[T2].decision == "posted"

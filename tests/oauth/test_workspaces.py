@@ -28,7 +28,9 @@ async def two_scheduled_workspaces(bot: OAuthBot) -> None:
 
 async def post_due(bot: OAuthBot, at: datetime) -> list[str]:
     bot.clock.set(at)
-    return [f"{o.channel.team_id}:{o.decision}" for o in await bot.services.run_due_nudges(at)]
+    return [
+        f"{o.channel.team_id}:{o.decision}" for o in await bot.services.nudging.run_due_nudges(at)
+    ]
 
 
 async def test_two_workspaces_post_with_their_own_tokens(oauth_bot: OAuthBot) -> None:
@@ -82,13 +84,13 @@ async def test_nothing_of_one_workspace_is_visible_to_or_changeable_from_the_oth
     assert await post_due(bot, FIRST_SLOT + timedelta(minutes=45, seconds=5)) == [f"{T1}:posted"]
 
     # Forget-me and opt-out are per workspace.
-    forgot = await bot.command(T2, "forget-me")
+    forgot = await bot.command(T2, "forget-me confirm")
     assert forgot is not None and "no breaks stored" in forgot["text"]
     assert await bot.breaks(T1) == {"U0001": 1}
     await bot.command(T2, "optout")
     await bot.react(T1, ts=grid.posts_in(T1)[-1]["ts"])  # U0001 is opted out in T2 only
     await settle(lambda: _breaks_are(bot, T1, {"U0001": 2}), "the second break in T1")
-    forgot = await bot.command(T1, "forget-me")
+    forgot = await bot.command(T1, "forget-me confirm")
     assert forgot is not None and "deleted your 2 breaks" in forgot["text"]
     assert await bot.breaks(T1) == {}
 

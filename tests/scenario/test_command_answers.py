@@ -131,7 +131,7 @@ async def test_a_burst_of_commands_is_acked_while_their_work_waits_its_turn(
     """Command work runs at most COMMAND_WORKERS at a time; the rest waits in memory and
     every request is still acked at once."""
     services = bot.services
-    execute = services.execute_command
+    execute = services.commands.execute
     released = asyncio.Event()
     running = peak = 0
 
@@ -145,7 +145,7 @@ async def test_a_burst_of_commands_is_acked_while_their_work_waits_its_turn(
         finally:
             running -= 1
 
-    monkeypatch.setattr(services, "execute_command", held)
+    monkeypatch.setattr(services.commands, "execute", held)
     burst = commands.COMMAND_WORKERS + 4
     names = [f"burst{n}" for n in range(burst)]
     replies = await asyncio.gather(
@@ -181,7 +181,7 @@ async def test_status_records_a_new_workspace_and_brings_an_uninstalled_one_back
     assert await workspaces.get(platform="slack", team_id="T0001") is not None
 
     await bot.command("every 45m 09:00-17:00 weekdays")
-    await bot.services.workspace_uninstalled(platform="slack", team_id="T0001")
+    await bot.services.installs.workspace_uninstalled(platform="slack", team_id="T0001")
     stopped = await bot.services.storage.channels.get(key())
     assert stopped is not None and not stopped.enabled
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bot import services as services_module
+from bot import nudging as nudging_module
 from bot.app import Runtime, start
 from bot.ports import PostedNudge
 from tests.fakes.slack_api import FakeSlack
@@ -55,7 +55,7 @@ async def test_a_big_slot_posts_every_channel_once_in_few_transactions(
     await seed_channels(bot.runtime.engine, bot.slack, channels, EVERY_15M_ALL_DAY, slot)
     commits.clear()
 
-    outcomes = await bot.services.run_due_nudges(slot)
+    outcomes = await bot.services.nudging.run_due_nudges(slot)
 
     assert collections.Counter(o.decision for o in outcomes) == {"posted": len(channels)}
     assert {c: len(bot.posts(c)) for c in channels} == dict.fromkeys(channels, 1)
@@ -63,9 +63,9 @@ async def test_a_big_slot_posts_every_channel_once_in_few_transactions(
     assert all(status == "posted" and ts for _, _, status, ts in rows), rows
     # One claim transaction per batch and one id write per POSTED_BATCH posts (a few more when
     # the delay flushes a short batch), against three transactions a channel before batching.
-    claim_batch = min(services_module.CLAIM_BATCH, 4 * bot.services.post_concurrency)
+    claim_batch = min(nudging_module.CLAIM_BATCH, 4 * bot.services.nudging.post_concurrency)
     ceiling = math.ceil(len(channels) / claim_batch) + 2 * math.ceil(
-        len(channels) / services_module.POSTED_BATCH
+        len(channels) / nudging_module.POSTED_BATCH
     )
     assert len(commits) <= ceiling + 2, f"{len(commits)} transactions for {len(channels)} posts"
 
@@ -78,13 +78,13 @@ async def test_a_big_slot_posts_every_channel_once_in_few_transactions(
 
     await eventually(counted, what="the break on a nudge of the fan-out")
     # The next slot finds nothing due twice and the cursors all moved on.
-    assert await bot.services.run_due_nudges(slot + timedelta(seconds=30)) == []
+    assert await bot.services.nudging.run_due_nudges(slot + timedelta(seconds=30)) == []
 
 
 async def test_a_failed_id_write_is_retried(
     bot: BotDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writer = bot.services.posted_ids
+    writer = bot.services.nudging.posted_ids
     monkeypatch.setattr(writer, "batch_retry_pauses", (0.0,))
     monkeypatch.setattr(writer, "retry_pauses", (0.0, 0.0))
     channels = channel_ids("CR", 10)
@@ -100,7 +100,7 @@ async def test_a_failed_id_write_is_retried(
         await real(posted)
 
     monkeypatch.setattr(nudges, "mark_posted_many", flaky)
-    outcomes = await bot.services.run_due_nudges(slot)
+    outcomes = await bot.services.nudging.run_due_nudges(slot)
 
     assert {o.decision for o in outcomes} == {"posted"} and not failures
     rows = await nudge_rows(bot.runtime.engine)
@@ -115,7 +115,7 @@ async def test_a_now_between_slots_counts_for_the_no_repeat_rule(bot: BotDriver)
     at = datetime(2026, 11, 23, 8, 15, tzinfo=bot.clock().tzinfo)
     for n in range(9):
         bot.clock.set(at)
-        await bot.services.run_due_nudges(at)
+        await bot.services.nudging.run_due_nudges(at)
         if n % 3 == 1:
             before = len(bot.posts())
             await bot.command("now", wait_reply=False)
@@ -158,7 +158,7 @@ async def test_a_fan_out_keeps_to_its_caps_and_to_every_retry_after(
     slack.latency = 0.02
     slack.rate_limit("chat.postMessage", times=3, retry_after=1)
 
-    outcomes = await capped.services.run_due_nudges(clock())
+    outcomes = await capped.services.nudging.run_due_nudges(clock())
 
     assert collections.Counter(o.decision for o in outcomes) == {"posted": 30}
     assert {c: len(slack.messages_in(c)) for c in channels} == dict.fromkeys(channels, 1)
@@ -184,7 +184,7 @@ async def test_a_post_that_fails_for_good_is_logged_counted_and_never_retried(
     slack.rate_limit("chat.postMessage", times=100, retry_after=0)  # Slack never lets up
 
     with caplog.at_level(logging.INFO, logger="stretchbot.services"):
-        outcomes = await capped.services.run_due_nudges(clock())
+        outcomes = await capped.services.nudging.run_due_nudges(clock())
 
     assert [(o.decision, o.detail) for o in outcomes] == [("failed", "ratelimited")]
     assert len(slack.calls_to("chat.postMessage")) == 4  # the first try and 3 retries, no more
@@ -198,7 +198,7 @@ async def test_a_post_that_fails_for_good_is_logged_counted_and_never_retried(
     assert 'stretchbot_posts_failed_total{platform="slack",reason="ratelimited"} 1.0' in metrics
     # The slot is spent: the next pass (and the next slot) do not post it again.
     slack.clear_faults()
-    assert await capped.services.run_due_nudges(clock() + timedelta(seconds=30)) == []
+    assert await capped.services.nudging.run_due_nudges(clock() + timedelta(seconds=30)) == []
     assert slack.messages_in("CX00001") == []
     rows = await nudge_rows(capped.engine)
     assert [(status, ts) for _, _, status, ts in rows] == [("failed", None)]

@@ -85,13 +85,13 @@ async def test_a_burst_makes_each_break_exactly_once(
     reactions.append({"user": "U9999", "ts": "1600000000.000100"})  # not a nudge
     with caplog.at_level(logging.INFO, logger="stretchbot.services"):
         await send_all(bot, reactions)
-        assert await bot.services.flush_breaks(grace_seconds=10)
+        assert await bot.services.breaks.flush(grace_seconds=10)
 
     assert await bot.breaks() == {f"U{p:04d}": NUDGES for p in range(PEOPLE)}
     assert breaks_logged(bot) == NUDGES * PEOPLE  # each break counted once ...
     logged = [r for r in caplog.records if r.getMessage().startswith("break.logged")]
     assert len(logged) == NUDGES * PEOPLE  # ... and logged once
-    assert bot.services.marks.batches < len(reactions) / 4  # batched, not one per event
+    assert bot.services.breaks.marks.batches < len(reactions) / 4  # batched, not one per event
 
 
 async def test_a_database_hiccup_is_retried_and_no_break_is_lost(
@@ -110,11 +110,11 @@ async def test_a_database_hiccup_is_retried_and_no_break_is_lost(
         return await real(changes, **options)
 
     monkeypatch.setattr(breaks, "apply_marks", flaky)
-    writer = bot.services.marks
+    writer = bot.services.breaks.marks
     monkeypatch.setattr(writer, "batch_retry_pauses", (0.0,))
     monkeypatch.setattr(writer, "retry_pauses", (0.0, 0.0))
     await send_all(bot, [{"user": f"U{p}", "ts": ts} for ts in stamps for p in range(10)])
-    assert await bot.services.flush_breaks(grace_seconds=10)
+    assert await bot.services.breaks.flush(grace_seconds=10)
 
     assert failures == [0]
     assert await bot.breaks() == {f"U{p}": 2 for p in range(10)}

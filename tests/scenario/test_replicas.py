@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import services as services_module
+from bot import nudging as nudging_module
 from bot.app import Runtime, start
+from bot.nudging import NudgeOutcome
 from bot.schedules import ScheduleSpec
-from bot.services import NudgeOutcome
 from storage.db import create_engine
 from storage.models import ChannelRow, NudgeRow
 from storage.repositories import spec_to_columns
@@ -179,7 +179,7 @@ async def test_two_replicas_post_every_slot_of_every_channel_exactly_once(
     slack: FakeSlack,
     clock: FakeClock,
 ) -> None:
-    assert services_module.DUE_BATCH < FAN_OUT_CHANNELS  # the pass pages through the due list
+    assert nudging_module.DUE_BATCH < FAN_OUT_CHANNELS  # the pass pages through the due list
     a = await replicas(TOKEN_A)
     b = await replicas(TOKEN_B)
     channels = channel_ids("CR", FAN_OUT_CHANNELS)
@@ -192,7 +192,7 @@ async def test_two_replicas_post_every_slot_of_every_channel_exactly_once(
     for slot in slots:
         clock.set(slot)
         out_a, out_b = await asyncio.gather(
-            a.services.run_due_nudges(), b.services.run_due_nudges()
+            a.services.nudging.run_due_nudges(), b.services.nudging.run_due_nudges()
         )
         seen_a, seen_b = decisions(out_a), decisions(out_b)
         assert set(seen_a) <= {"posted", "lost_race"}, (slot, seen_a)
@@ -206,7 +206,7 @@ async def test_two_replicas_post_every_slot_of_every_channel_exactly_once(
         lost_races += seen_a["lost_race"] + seen_b["lost_race"]
         # A second pass at the same time finds nothing due on either replica.
         again_a, again_b = await asyncio.gather(
-            a.services.run_due_nudges(), b.services.run_due_nudges()
+            a.services.nudging.run_due_nudges(), b.services.nudging.run_due_nudges()
         )
         assert again_a == [] and again_b == [], (again_a, again_b)
 
@@ -253,11 +253,11 @@ async def test_schedule_set_on_one_replica_is_posted_by_the_other(
 
     first_slot = datetime(2026, 11, 23, 9, 45, tzinfo=UTC)
     clock.set(first_slot)
-    outcomes = await b.services.run_due_nudges()
+    outcomes = await b.services.nudging.run_due_nudges()
     assert [(o.channel, o.decision, o.slot_at) for o in outcomes] == [
         (key("C0001"), "posted", first_slot)
     ]
-    assert await b.services.run_due_nudges() == []  # once
+    assert await b.services.nudging.run_due_nudges() == []  # once
 
     [post] = [p for p in scheduled_posts(slack) if p[0] == "C0001"]
     assert post[2] == TOKEN_B, post
@@ -288,7 +288,7 @@ async def test_stop_during_fan_out_loses_and_doubles_nothing(
     # "scheduler_pass" is how the process runs it (Runtime.stop waits for that pass);
     # "run_due_nudges" is the service called directly, which stop() does not track.
     run: Coroutine[Any, Any, Any] = (
-        a.scheduler.tick() if entry == "scheduler_pass" else a.services.run_due_nudges()
+        a.scheduler.tick() if entry == "scheduler_pass" else a.services.nudging.run_due_nudges()
     )
     task = asyncio.create_task(run)
     loop = asyncio.get_running_loop()
@@ -316,7 +316,7 @@ async def test_stop_during_fan_out_loses_and_doubles_nothing(
     assert len(posts_a) == by_a and {t for _, _, t in posts_a} == {TOKEN_A}
 
     slack.latency = 0.0
-    outcomes = await asyncio.wait_for(b.services.run_due_nudges(), 30.0)
+    outcomes = await asyncio.wait_for(b.services.nudging.run_due_nudges(), 30.0)
     assert decisions(outcomes) == {"posted": len(channels) - by_a}, decisions(outcomes)
 
     posts = scheduled_posts(slack)
@@ -340,7 +340,7 @@ async def test_stop_returns_only_after_posts_under_way_are_recorded(
     channels = channel_ids("CW", 24)
     await seed_channels(db, slack, channels, EVERY_15M_ALL_DAY, clock())
     slack.latency = 1.5  # posts under way for seconds: stop() cannot outlast them by chance
-    task = asyncio.create_task(a.services.run_due_nudges())
+    task = asyncio.create_task(a.services.nudging.run_due_nudges())
 
     async def claimed() -> bool:
         return bool((await status_counts(db)).get("claimed"))
@@ -362,7 +362,7 @@ async def test_replica_leaves_slots_of_a_platform_it_does_not_serve_to_the_other
         pytest.skip("this replica serves Teams; the case needs one that does not")
     teams_channel = "19:replicas@thread.tacv2"
     await seed_channels(db, slack, [teams_channel], EVERY_15M_ALL_DAY, clock(), platform="teams")
-    await a.services.run_due_nudges()
+    await a.services.nudging.run_due_nudges()
     async with db.connect() as conn:
         next_slot = await conn.scalar(
             select(ChannelRow.next_slot_at).where(ChannelRow.channel_id == teams_channel)

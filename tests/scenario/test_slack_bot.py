@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 from bot.app import StartupError, start
-from bot.schedules import next_slots, parse_command
+from bot.commands import REGISTRY
+from bot.schedules import next_slots
 from tests.fakes import slack_payloads as payloads
 from tests.fakes.slack_api import FakeSlack
 from tests.scenario.conftest import (
@@ -32,7 +33,7 @@ async def schedule(bot: BotDriver, text: str = "every 45m 09:00-17:00 weekdays",
 
 async def post_due(bot: BotDriver, at: datetime) -> list:
     bot.clock.set(at)
-    return await bot.services.run_due_nudges(at)
+    return await bot.services.nudging.run_due_nudges(at)
 
 
 # ---- /stretch now --------------------------------------------------------------------------
@@ -105,7 +106,7 @@ async def test_status_shows_the_same_slots_as_preview(bot: BotDriver) -> None:
     await schedule(bot, "every 90m 10:00-16:00 mon,wed,fri tz America/Chicago")
     status = await bot.command("status")
     assert status is not None and status["response_type"] == "ephemeral"
-    command = parse_command("every 90m 10:00-16:00 mon,wed,fri tz America/Chicago")
+    command = REGISTRY.parse("every 90m 10:00-16:00 mon,wed,fri tz America/Chicago")
     spec = command.to_spec("UTC")  # type: ignore[union-attr]
     expected = next_slots(spec, bot.clock(), 5)
     assert "Next nudges:" in status["text"]
@@ -361,11 +362,11 @@ async def test_weekly_board_posts_itself_once_on_friday(bot: BotDriver) -> None:
     await breaks_become(bot, {"U0002": 1})
     friday_16_berlin = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
     bot.clock.set(friday_16_berlin - timedelta(seconds=1))
-    assert await bot.services.run_due_boards(bot.clock()) == []
+    assert await bot.services.boards.run_due_boards(bot.clock()) == []
     bot.clock.set(friday_16_berlin + timedelta(seconds=3))
-    outcomes = await bot.services.run_due_boards(bot.clock())
+    outcomes = await bot.services.boards.run_due_boards(bot.clock())
     assert [o.decision for o in outcomes] == ["posted"]
-    assert await bot.services.run_due_boards(bot.clock()) == []
+    assert await bot.services.boards.run_due_boards(bot.clock()) == []
     assert "1. <@U0002> 1 break" in bot.posts()[-1]["text"]
     reply = await bot.command("leaderboard weekly off")
     assert reply is not None and "off" in reply["text"]

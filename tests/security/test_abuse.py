@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services import CommandRateLimit
+from bot.commands.runner import CommandRateLimit
 from storage.db import create_engine
 from storage.workspaces import SqlTenancy
 from tests.scenario.conftest import BotDriver, eventually

@@ -42,7 +42,19 @@ async def test_echoed_command_text_is_inert(bot: BotDriver, text: str) -> None:
 async def test_public_replies_mention_only_the_person_who_typed(bot: BotDriver) -> None:
     reply = await bot.command("every 45m")
     assert reply is not None and reply["response_type"] == "in_channel"
-    assert re.findall(r"<[^>]*>", reply["text"]) == ["<@U0001>"]
+    markup = re.findall(r"<[^>]*>", reply["text"])
+    # The one mention is the person who typed it; the rest are dates (they never ping).
+    assert markup[0] == "<@U0001>"
+    assert all(re.fullmatch(r"<!date\^\d+\^[^|]*\|[^<>]*>", m) for m in markup[1:]), markup
+
+
+def test_reply_text_keeps_only_well_formed_date_tokens() -> None:
+    token = "<!date^1795423500^{date_short_pretty} {time}|today 09:45 CET>"
+    assert reply_text(f"First nudge: {token}.") == f"First nudge: {token}."
+    assert reply_text("<!date^1^{date_short_pretty} {time}|<!channel>>") == (
+        "&lt;!date^1^{date_short_pretty} {time}|&lt;!channel&gt;&gt;"
+    )
+    assert reply_text("<!date^1^{date} {time}^https://x|y>").startswith("&lt;!date")
 
 
 def test_reply_text_keeps_only_well_formed_user_mentions() -> None:

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import hmac
 import http.client
+import itertools
 import json
 import os
 import sqlite3
@@ -98,9 +99,13 @@ class LiveBot:
         *,
         body: bytes = b"",
         headers: dict[str, str] | None = None,
+        source: str | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        """One request on a fresh connection: status, headers (lower-case names), body."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        """One request on a fresh connection: status, headers (lower-case names), body.
+        `source`: the client address (any 127.x.y.z works on Linux loopback)."""
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=15, source_address=(source, 0) if source else None
+        )
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()
@@ -373,12 +378,20 @@ def test_hostile_oauth_redirects_fail_cleanly_and_save_nothing(
     assert live_bot.snapshot() == before
 
 
+_SOURCES = itertools.count()
+
+
 @EXAMPLES
 @given(team=st.text(max_size=60))
 def test_install_link_never_lets_the_query_into_the_authorize_url(
     live_bot: LiveBot, team: str
 ) -> None:
-    status, headers, _ = live_bot.request("GET", "/slack/install?" + urlencode({"team": team}))
+    # A new client address each time: one address may start only a few installs a minute.
+    n = next(_SOURCES)
+    source = f"127.0.{n // 250 + 1}.{n % 250 + 1}"
+    status, headers, _ = live_bot.request(
+        "GET", "/slack/install?" + urlencode({"team": team}), source=source
+    )
     assert status == 302
     query = parse_qs(urlsplit(headers["location"]).query)
     assert set(query) <= {"state", "client_id", "scope", "user_scope", "team"}

@@ -9,11 +9,14 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import schedules
+from bot.commands import REGISTRY
+from bot.commands.runner import parse_error_reply
+from bot.commands.schedule import ScheduleCommand
+from bot.grammar import ParseError
 from handlers.slack.blocks import reply_text
 
 WORDS = [
-    *schedules._COMMAND_ALIASES,
+    *(name for word in REGISTRY.words for name in word.names),
     "every",
     "45m",
     "1h30m",
@@ -58,19 +61,18 @@ hostile_text = st.one_of(
 
 def full_reply(text: str) -> tuple[object, str | None]:
     """What the services answer for a parse error, as Slack would receive it."""
-    command = schedules.parse_command(text)
-    if not isinstance(command, schedules.ParseError):
+    command = REGISTRY.parse(text)
+    if not isinstance(command, ParseError):
         return command, None
-    hint = f"\nTry: `{command.usage}`" if command.usage else ""
-    return command, reply_text(f"{command.message}{hint}\n(`/stretch help` lists everything.)")
+    return command, reply_text(parse_error_reply(command).text)
 
 
 @settings(max_examples=600, deadline=None)
 @given(hostile_text)
 def test_parser_never_raises_and_is_deterministic(text: str) -> None:
-    first = schedules.parse_command(text)
-    assert first == schedules.parse_command(text)
-    assert isinstance(first, (schedules.ParseError, *schedules.Command.__args__))  # type: ignore[attr-defined]
+    first = REGISTRY.parse(text)
+    assert first == REGISTRY.parse(text)
+    assert isinstance(first, ParseError) or hasattr(first, "run")
 
 
 @settings(max_examples=600, deadline=None)
@@ -79,7 +81,7 @@ def test_error_replies_carry_no_markup(text: str) -> None:
     command, reply = full_reply(text)
     if reply is None:
         return
-    assert isinstance(command, schedules.ParseError)
+    assert isinstance(command, ParseError)
     assert "<" not in command.message and ">" not in command.message
     assert re.search(r"@(?!\u2060)", command.message) is None  # every @ is defused
     assert "<" not in reply.replace("&lt;", "").replace("&gt;", "")
@@ -89,18 +91,18 @@ def test_error_replies_carry_no_markup(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(min_size=400, max_size=5000))
 def test_long_input_is_answered_quickly(text: str) -> None:
-    schedules.parse_command("every 45m tz Europe/Berlin holidays US")  # warm the lookup caches
+    REGISTRY.parse("every 45m tz Europe/Berlin holidays US")  # warm the lookup caches
     started = time.process_time()  # CPU time: other processes on the machine do not count
-    schedules.parse_command(text)
+    REGISTRY.parse(text)
     assert time.process_time() - started < 0.25
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(WORDS[:40]), min_size=1, max_size=8).map(" ".join))
 def test_accepted_schedules_round_trip(text: str) -> None:
-    command = schedules.parse_command(text)
-    if isinstance(command, schedules.ScheduleCommand):
+    command = REGISTRY.parse(text)
+    if isinstance(command, ScheduleCommand):
         spec = command.to_spec("UTC")
-        again = schedules.parse_command(spec.to_text())
-        assert isinstance(again, schedules.ScheduleCommand)
+        again = REGISTRY.parse(spec.to_text())
+        assert isinstance(again, ScheduleCommand)
         assert again.to_spec("UTC") == spec

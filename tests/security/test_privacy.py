@@ -102,7 +102,12 @@ async def test_forget_me_deletes_only_my_breaks_and_says_how_many(bot: BotDriver
 
     await eventually(all_marks_in, what="both of U0001's marks on both nudges")
 
-    reply = await bot.command("forget-me")
+    asked = await bot.command("forget-me")  # asks first, deletes nothing yet
+    assert asked is not None and "Sure?" in asked["text"]
+    [button] = asked["blocks"][-1]["elements"]
+    assert button["value"] == "forget-me confirm" and button["style"] == "danger"
+    assert await bot.breaks() == {"U0001": 2, "U0002": 2}
+    reply = await bot.command("forget-me confirm")
     assert reply is not None and "deleted your 2 breaks" in reply["text"]
     assert await bot.breaks() == {"U0002": 2}
     async with bot.runtime.engine.connect() as conn:
@@ -113,15 +118,45 @@ async def test_forget_me_deletes_only_my_breaks_and_says_how_many(bot: BotDriver
             await conn.exec_driver_sql("SELECT updated_by FROM channels WHERE channel_id='C0001'")
         ).scalar_one()
     assert marks == 0 and updated_by is None
-    again = await bot.command("forget-me")
+    again = await bot.command("forget-me confirm")
     assert again is not None and "no breaks stored" in again["text"]
+
+
+async def test_forget_me_is_confirmed_with_its_button(bot: BotDriver) -> None:
+    await bot.command("every 45m")
+    ts = await nudge(bot)
+    await bot.react(user="U0001", ts=ts)
+    await breaks_become(bot, {"U0001": 1})
+    asked = await bot.command("forget-me")
+    assert asked is not None
+    [button] = asked["blocks"][-1]["elements"]
+    body = payloads.block_actions_body(
+        action_id=button["action_id"],
+        value=button["value"],
+        user_id="U0001",
+        channel_id="C0001",
+        message_ts=ts,
+        team_id=TEAM,
+        response_url=bot.slack.response_url("confirmed"),
+    )
+    assert (await bot.post(body)).status == 200
+    answer = await bot.response("confirmed")
+    assert "deleted your 1 break" in answer["text"]
+    assert answer["replace_original"] is True  # the question is replaced by its answer
+    assert await bot.breaks() == {}
 
 
 async def test_export_and_purge_commands(
     bot: BotDriver, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hostile_user = '=HYPERLINK("https://evil.example")'
-    await bot.command("every 45m", user=hostile_user)
+    await bot.command("every 45m")
+    # The edge refuses such ids now (tests/security/test_id_shapes.py); a row from before
+    # that still must not become a formula in an admin's spreadsheet.
+    async with bot.runtime.engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "UPDATE channels SET updated_by = ? WHERE channel_id = 'C0001'", (hostile_user,)
+        )
     ts = await nudge(bot)
     await bot.react(user="U0001", ts=ts)
     await breaks_become(bot, {"U0001": 1})

@@ -4,7 +4,7 @@ Activities are POSTed over HTTP to the bot's real `/api/messages`; their `servic
 fake connector, so every reply, proactive post and card update the SDK makes arrives there.
 There are no Entra tokens here, so the SDK's anonymous mode is on, for tests only
 (`start(..., teams_anonymous=True)`). Time is injected; scheduled nudges are driven by calling
-`services.run_due_nudges(now)`, never by sleeping.
+`services.nudging.run_due_nudges(now)`, never by sleeping.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class TeamsDriver:
         """Run the scheduler at `at`; return the nudge card posted to `channel`."""
         self.clock.set(at)
         before = len(self.connector.cards(channel))
-        outcomes = await self.services.run_due_nudges(at)
+        outcomes = await self.services.nudging.run_due_nudges(at)
         assert [o.decision for o in outcomes] == ["posted"], outcomes
         cards = self.connector.cards(channel)
         assert len(cards) == before + 1

@@ -249,6 +249,23 @@ def done_pressed(
     return activity
 
 
+def card_action(
+    message_id: str,
+    *,
+    service_url: str,
+    verb: str,
+    data: JsonDict,
+    person: Person = ADA,
+    channel: str = GENERAL,
+) -> JsonDict:
+    """The invoke Teams sends when someone presses an `Action.Execute` button of a card."""
+    activity = done_pressed(
+        message_id, service_url=service_url, exercise="", person=person, channel=channel
+    )
+    activity["value"]["action"] = {"type": "Action.Execute", "verb": verb, "data": data}
+    return activity
+
+
 def channel_deleted(channel: str, *, service_url: str) -> JsonDict:
     activity = _activity(
         "conversationUpdate", service_url=service_url, conversation_id=GENERAL, channel=GENERAL

@@ -23,6 +23,7 @@ from bot.metrics import Metrics
 from bot.ports import ChannelKey, PostError
 from handlers.teams.app import TeamsBot, build_teams
 from handlers.teams.chat import ConversationLimiter, RateWindow, TeamsChat, classify
+from storage.conversations import SqlConversationRepository
 from storage.db import create_engine, run_migrations
 from tests.teams import payloads
 from tests.teams.conftest import TEAMS_SETTINGS, teams_key
@@ -80,7 +81,12 @@ async def parts(sqlite_url: str, connector: FakeConnector) -> AsyncIterator[Part
     engine = create_engine(sqlite_url)
     await run_migrations(engine)
     metrics = Metrics()
-    bot = build_teams(TEAMS_SETTINGS, engine=engine, metrics=metrics, anonymous=True)
+    bot = build_teams(
+        TEAMS_SETTINGS,
+        conversations=SqlConversationRepository(engine),
+        metrics=metrics,
+        anonymous=True,
+    )
     time = FakeTime()
     chat = TeamsChat(
         bot.adapter,
@@ -242,7 +248,9 @@ def test_teams_channel_keys_are_platform_teams() -> None:
 async def test_outside_tests_only_microsoft_service_urls_are_accepted(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
     try:
-        bot = build_teams(TEAMS_SETTINGS, engine=engine, metrics=Metrics())
+        bot = build_teams(
+            TEAMS_SETTINGS, conversations=SqlConversationRepository(engine), metrics=Metrics()
+        )
         assert not bot.auth_config.ANONYMOUS_ALLOWED
 
         def accepted(service_url: str) -> bool:

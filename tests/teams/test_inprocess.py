@@ -24,9 +24,10 @@ from microsoft_agents.hosting.core import ClaimsIdentity
 from microsoft_agents.testing import TestAdapter, TestFlow
 
 from bot.metrics import Metrics
-from bot.services import StretchService
+from bot.services import Services
 from handlers.teams.app import TeamsBot, build_teams, register_listeners
 from handlers.teams.chat import TeamsChat
+from storage.conversations import SqlConversationRepository
 from storage.db import create_engine, run_migrations
 from storage.repositories import SqlStorage
 from storage.workspaces import SqlTenancy
@@ -42,7 +43,7 @@ SERVICE_URL = "https://smba.trafficmanager.net/emea/"
 class InProcess:
     bot: TeamsBot
     adapter: TestAdapter
-    services: StretchService
+    services: Services
 
     async def send(self, raw: dict[str, Any]) -> list[Activity]:
         """Run one activity through the bot; return what it sent meanwhile."""
@@ -60,7 +61,12 @@ class InProcess:
 async def inproc(sqlite_url: str) -> AsyncIterator[InProcess]:
     engine = create_engine(sqlite_url)
     await run_migrations(engine)
-    bot = build_teams(TEAMS_SETTINGS, engine=engine, metrics=Metrics(), anonymous=True)
+    bot = build_teams(
+        TEAMS_SETTINGS,
+        conversations=SqlConversationRepository(engine),
+        metrics=Metrics(),
+        anonymous=True,
+    )
     adapter = TestAdapter(
         conversation=ConversationReference(
             channel_id=ChannelId("msteams"),
@@ -74,11 +80,11 @@ async def inproc(sqlite_url: str) -> AsyncIterator[InProcess]:
         )
     )
     chat = TeamsChat(adapter, bot.chat.directory)  # proactive posts through the test adapter
-    services = StretchService(
+    services = Services.create(
         SqlStorage(engine),
+        SqlTenancy(engine),
         {chat.platform: chat},
         clock=FakeClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC)),
-        tenancy=SqlTenancy(engine),
     )
     register_listeners(bot.agent, bot.teams, services, chat)
     try:

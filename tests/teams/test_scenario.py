@@ -196,7 +196,7 @@ async def test_a_failing_command_gets_a_friendly_answer(
     async def broken(*args: Any, **kw: Any) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(teams.services, "run_command", broken)
+    monkeypatch.setattr(teams.services.commands, "run", broken)
     [answer] = await teams.say("status")
     assert "something went wrong" in answer.body["text"]
     assert "database went away" not in json.dumps(answer.body)
@@ -216,7 +216,7 @@ async def test_a_scheduled_nudge_is_a_proactive_adaptive_card(teams: TeamsDriver
     text = card_text(card)
     assert text.startswith("Movement break: ")
     # the same slot again: nothing more (one claim per slot)
-    assert await teams.services.run_due_nudges(MONDAY_0845 + timedelta(seconds=20)) == []
+    assert await teams.services.nudging.run_due_nudges(MONDAY_0845 + timedelta(seconds=20)) == []
     assert len(teams.connector.cards(GENERAL)) == 1
 
 
@@ -324,7 +324,7 @@ async def test_uninstall_stops_the_schedule_and_a_reinstall_brings_it_back(
         stored = await teams.services.chats["teams"].directory.reference(teams_key(channel))
         assert stored is not None and not stored.active
     teams.clock.set(MONDAY_0845 + timedelta(minutes=45))
-    assert await teams.services.run_due_nudges() == []
+    assert await teams.services.nudging.run_due_nudges() == []
 
     await teams.install()
     assert len([c for c in teams.connector.messages(GENERAL) if "Hi, I'm" in str(c.body)]) == 2
@@ -334,7 +334,7 @@ async def test_uninstall_stops_the_schedule_and_a_reinstall_brings_it_back(
     # both channels get their nudges again, the one the install did not announce too
     later = MONDAY_0845 + timedelta(minutes=90)
     teams.clock.set(later)
-    outcomes = await teams.services.run_due_nudges(later)
+    outcomes = await teams.services.nudging.run_due_nudges(later)
     assert sorted(o.decision for o in outcomes) == ["posted", "posted"]
     assert len(teams.connector.cards(DESIGN)) == 1
 
@@ -373,7 +373,7 @@ async def test_a_removed_bot_found_while_posting_stops_the_schedule(teams: Teams
     await teams.install()
     await teams.say("stretch every 45m 09:00-17:00 weekdays")
     teams.connector.remove_bot(GENERAL)
-    [outcome] = await teams.services.run_due_nudges(MONDAY_0845)
+    [outcome] = await teams.services.nudging.run_due_nudges(MONDAY_0845)
     assert outcome.decision == "failed" and outcome.detail == "BotNotInConversationRoster"
     state = await teams.services.storage.channels.get(teams_key())
     assert state is not None and not state.enabled
@@ -403,7 +403,7 @@ async def test_a_restarted_bot_posts_with_the_stored_reference(
     second = await start(settings, clock=clock, scheduler_on=False, teams_anonymous=True)
     try:
         clock.set(MONDAY_0845)
-        [outcome] = await second.services.run_due_nudges(MONDAY_0845)
+        [outcome] = await second.services.nudging.run_due_nudges(MONDAY_0845)
         assert outcome.decision == "posted"
         assert len(connector.cards(GENERAL)) == 1
     finally:
@@ -424,7 +424,8 @@ async def test_two_replicas_post_a_teams_slot_once(
             await driver.say("stretch every 45m 09:00-17:00 weekdays")
         clock.set(MONDAY_0845)
         results = await asyncio.gather(
-            one.services.run_due_nudges(MONDAY_0845), two.services.run_due_nudges(MONDAY_0845)
+            one.services.nudging.run_due_nudges(MONDAY_0845),
+            two.services.nudging.run_due_nudges(MONDAY_0845),
         )
         decisions = sorted(o.decision for outcomes in results for o in outcomes)
         assert decisions.count("posted") == 1
@@ -484,3 +485,27 @@ async def test_the_bot_runs_without_teams(
                 assert response.status == 404
     finally:
         await runtime.stop()
+
+
+async def test_forget_me_asks_first_and_its_button_deletes(teams: TeamsDriver) -> None:
+    nudge = await scheduled(teams)
+    await press_done(teams, nudge)
+    assert await teams.breaks() == {ADA.aad: 1}
+    [asked] = [c for c in await teams.say("stretch forget-me") if c.body.get("text")]
+    assert "Sure?" in asked.body["text"]
+    card = card_of(asked.body)
+    assert card is not None
+    [button] = card["actions"]
+    assert button["verb"] == "run" and button["data"] == {"command": "forget-me confirm"}
+    assert await teams.breaks() == {ADA.aad: 1}  # nothing deleted yet
+    answer = await teams.send(
+        payloads.card_action(
+            asked.response["id"],
+            service_url=teams.service_url,
+            verb=button["verb"],
+            data=button["data"],
+        )
+    )
+    assert answer.status == 200, answer
+    assert "deleted your 1 break" in json.dumps(answer.body)
+    assert await teams.breaks() == {}

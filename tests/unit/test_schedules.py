@@ -9,29 +9,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.commands import REGISTRY
+from bot.commands.help import HelpCommand
+from bot.commands.leaderboard import LeaderboardCommand, WeeklyBoardCommand
+from bot.commands.now import NowCommand
+from bot.commands.pausing import OffCommand, PauseCommand, ResumeCommand, resolve_pause_end
+from bot.commands.runner import parse_error_reply
+from bot.commands.schedule import ScheduleCommand
+from bot.commands.seated import SeatedCommand
+from bot.commands.stats import StatsCommand
+from bot.commands.status import StatusCommand
+from bot.grammar import ParseError
 from bot.schedules import (
     ALL_DAYS,
-    USAGE,
     WEEKDAYS,
-    HelpCommand,
-    LeaderboardCommand,
-    NowCommand,
-    OffCommand,
-    ParseError,
-    PauseCommand,
-    ResumeCommand,
-    ScheduleCommand,
     ScheduleSpec,
-    SeatedCommand,
-    StatsCommand,
-    StatusCommand,
-    WeeklyBoardCommand,
     canonical_timezone,
     format_duration,
     local_time_to_utc,
-    parse_command,
-    resolve_pause_end,
 )
+
+parse_command = REGISTRY.parse
+USAGE = {name: word.usage for word in REGISTRY.words for name in word.names}
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -234,16 +233,18 @@ def test_rejects_with_friendly_message_and_nearest_usage(
 
 def test_interval_error_message_reads_well() -> None:
     assert parse_command("every 5 minutes") == ParseError(
-        "I didn't understand `every 5 minutes`: intervals go from 15m to 8h.", USAGE["every"]
+        "`every 5 minutes` is more often than I nudge: intervals go from 15m to 8h. "
+        "Try `every 15m`.",
+        USAGE["every"],
     )
 
 
 @pytest.mark.parametrize("text", ["xyzzy", "🤸", "qwertyuiop asdf"])
-def test_unknown_word_without_a_close_match_points_to_help(text: str) -> None:
+def test_unknown_word_without_a_close_match_points_to_help_once(text: str) -> None:
     result = parse_command(text)
     assert isinstance(result, ParseError)
-    assert "/stretch help" in result.message
     assert result.usage
+    assert parse_error_reply(result).text.count("/stretch help") == 1
 
 
 def test_huge_input_is_rejected_cheaply() -> None:

@@ -1,0 +1,65 @@
+"""`/stretch stats`: your own breaks and streak in this channel, only to you."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.boards import PersonalFigures
+from bot.commands.base import Call, CommandBase, Reply, Word
+from bot.grammar import Args, nothing_after
+from bot.i18n import N_, _, ngettext
+from bot.replies import DAY_NAMES_LONG, count_breaks
+
+USAGE = "/stretch stats"
+
+
+@dataclass(frozen=True)
+class StatsCommand(CommandBase):
+    read_only = True
+    personal = True
+
+    async def run(self, call: Call) -> Reply:
+        figures = await call.services.boards.personal_figures(call.channel, call.ctx.user_id)
+        lines = [
+            _(
+                "Your breaks in this channel: {week} this week, {month} this month, {total} in all."
+            ).format(
+                week=count_breaks(figures.week),
+                month=count_breaks(figures.month),
+                total=count_breaks(figures.total),
+            ),
+            ngettext(
+                "Current streak: {count} scheduled day in a row.",
+                "Current streak: {count} scheduled days in a row.",
+                figures.streak,
+            ).format(count=figures.streak)
+            if figures.streak
+            else _no_streak(figures),
+        ]
+        return Reply("\n".join(lines))
+
+
+def _no_streak(figures: PersonalFigures) -> str:
+    if figures.today_counts:
+        return _("No streak running yet: log a break today to start one.")
+    if figures.next_day is None:
+        return _("No streak running yet: streaks count the channel's scheduled days.")
+    return _(
+        "No streak running yet: streaks count the channel's scheduled days, and today isn't "
+        "one. Your next chance is {day}."
+    ).format(day=_(DAY_NAMES_LONG[figures.next_day.weekday()]))
+
+
+def parse(args: Args) -> StatsCommand:
+    nothing_after(args, "stats", USAGE)
+    return StatsCommand()
+
+
+WORDS = [
+    Word(
+        names=("stats",),
+        usage=USAGE,
+        help=N_("`/stretch stats`: your own breaks and streak (only you see it)"),
+        parse=parse,
+    )
+]

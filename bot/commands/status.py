@@ -1,0 +1,79 @@
+"""`/stretch status`: the channel's schedule in words and its next few nudge times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot import rules
+from bot.commands.base import Call, CommandBase, Reply, Word
+from bot.grammar import Args, nothing_after
+from bot.i18n import N_, _
+from bot.replies import capitalize, when
+from bot.schedules import next_slots
+
+USAGE = "/stretch status"
+STATUS_SLOTS = 5
+
+
+@dataclass(frozen=True)
+class StatusCommand(CommandBase):
+    read_only = True
+
+    async def run(self, call: Call) -> Reply:
+        state, now = call.channel, call.now
+        spec = state.spec
+        if spec is None:
+            return Reply(
+                _(
+                    "No schedule in this channel yet. Try `/stretch every 45m 09:00-17:00 "
+                    "weekdays`, or `/stretch now` for a break right away."
+                )
+            )
+        if not state.enabled:
+            return Reply(
+                _(
+                    "Scheduled nudges are off here (last schedule: {schedule}). "
+                    "`/stretch resume` turns them back on."
+                ).format(schedule=spec.describe())
+            )
+        lines = [_("Movement breaks here: {schedule}.").format(schedule=spec.describe())]
+        pause_end = rules.pause_end(state, now)
+        indefinite = rules.is_paused(state, now) and pause_end is None
+        if indefinite:
+            lines.append(_("Paused until someone types `/stretch resume`."))
+        elif pause_end is not None:
+            lines.append(_("Paused until {when}.").format(when=when(pause_end, spec.tz, now)))
+        after = max(now, pause_end - timedelta(microseconds=1)) if pause_end else now
+        upcoming = [] if indefinite else next_slots(spec, after, STATUS_SLOTS)
+        if upcoming:
+            lines.append(
+                _("Next nudges: {times}.").format(
+                    times=", ".join(when(s, spec.tz, now) for s in upcoming)
+                )
+            )
+        extras = []
+        if state.seated_only:
+            extras.append(_("seated exercises only"))
+        extras.append(
+            _("weekly leaderboard Fridays 16:00")
+            if state.weekly_board
+            else _("no weekly leaderboard")
+        )
+        lines.append(capitalize("; ".join(extras)) + ".")
+        return Reply("\n".join(lines))
+
+
+def parse(args: Args) -> StatusCommand:
+    nothing_after(args, "status", USAGE)
+    return StatusCommand()
+
+
+WORDS = [
+    Word(
+        names=("status",),
+        usage=USAGE,
+        help=N_("`/stretch status`: this channel's schedule and the next nudges"),
+        parse=parse,
+    )
+]
