@@ -23,8 +23,8 @@ from sqlalchemy.pool import NullPool
 
 from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec
+from storage.channels import spec_to_columns
 from storage.models import ChannelRow
-from storage.repositories import spec_to_columns
 
 POSTGRES_ENV = "TEST_POSTGRES_URL"
 INSERT_CHUNK = 5_000

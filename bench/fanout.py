@@ -49,9 +49,8 @@ from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec
 from bot.services import Services
 from handlers.slack.chat import SlackChat, make_client
-from storage.db import create_engine, run_migrations
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.engine import create_engine, run_migrations
+from storage.sql import SqlStorage, SqlTenancy
 
 TOKEN = "xoxb-bench"
 # Monday 2026-11-23 09:45 UTC: the first slot of `every 45m 09:00-17:00 daily tz UTC`.

@@ -51,9 +51,8 @@ from bench.common import (
 from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec
 from bot.services import Services
-from storage.db import create_engine, run_migrations
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.engine import create_engine, run_migrations
+from storage.sql import SqlStorage, SqlTenancy
 
 GOAL_RATIO = 1.2
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # a Friday evening: most of a week of breaks

@@ -32,7 +32,7 @@ from bench.common import goal, header, seed_channels, table
 from bot.config import Settings
 from bot.ports import ChannelKey
 from bot.schedules import ScheduleSpec, next_slot_after
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from tests.fakes.slack_api import FakeSlack
 
 GOAL_MB = 150.0

@@ -11,7 +11,7 @@ import fcntl
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,9 +31,8 @@ from bot.services import Clock, Services
 from bot.startup import StartupError
 from bot.workspaces import Tenancy
 from handlers.slack.app import SlackBot, SlackSettings, build_slack
-from storage.db import create_engine, run_migrations
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.engine import create_engine, run_migrations
+from storage.sql import SqlStorage, SqlTenancy
 
 if TYPE_CHECKING:
     from handlers.slack.app import OAuthStores
@@ -364,13 +363,17 @@ async def open_services(settings: MaintenanceSettings) -> AsyncIterator[Services
         )
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, *, stop_requested: Callable[[], bool] = lambda: False) -> None:
     """Run until SIGTERM or SIGINT, then shut down cleanly (also when one arrives during
-    start-up: what was built so far is torn down)."""
+    start-up: what was built so far is torn down). `stop_requested`: a SIGTERM that came
+    before this loop took the signals over (while the process was importing)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if stop_requested():
+        logger.info("stretchbot stopping before start-up")
+        return
     starting = asyncio.ensure_future(start(settings))
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)

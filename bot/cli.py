@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -238,12 +239,16 @@ def _configure_logging(level: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # SIGTERM while still importing and starting up: note it, start nothing more, exit 0.
+    # (The default action would kill the process half-started, with exit code -15.)
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
     settings = load_settings()
     _configure_logging(settings.LOG_LEVEL)
     from bot.app import StartupError, run  # imported here so `preview` and `--help` stay fast
 
     try:
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, stop_requested=lambda: bool(stopping)))
     except StartupError as exc:
         print(f"stretchbot: {exc}", file=sys.stderr)
         return 1

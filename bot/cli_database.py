@@ -96,7 +96,7 @@ def run_on_database(
         CommandFailed: the database cannot be reached, opened or migrated; one line that
             names DATABASE_URL and says what to do.
     """
-    from storage.db import create_engine, run_migrations
+    from storage.engine import create_engine, run_migrations
 
     missing = missing_database(database_url)
     if missing is not None and not migrate:  # only a migration may create the file
@@ -128,21 +128,21 @@ def run_on_database(
 
 def upgrade_schema(database_url: str) -> str | None:
     """Bring the schema up to date (creating a missing SQLite file); the revision it is at."""
-    from storage.db import current_revision
+    from storage.engine import current_revision
 
     return run_on_database(database_url, current_revision, migrate=True)
 
 
 def schema_revision(database_url: str) -> str | None:
     """The schema revision of an existing database (None: empty); changes nothing."""
-    from storage.db import current_revision
+    from storage.engine import current_revision
 
     return run_on_database(database_url, current_revision, migrate=False)
 
 
 def head_revision() -> str:
     """The newest schema revision this code ships."""
-    from storage.db import head_revision as shipped_head
+    from storage.engine import head_revision as shipped_head
 
     return shipped_head()
 

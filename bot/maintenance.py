@@ -152,8 +152,7 @@ def _purge(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from bot.services import Services
-    from storage.repositories import SqlStorage
-    from storage.workspaces import SqlTenancy
+    from storage.sql import SqlStorage, SqlTenancy
 
     settings = load_maintenance_settings()
     missing = missing_database(settings.DATABASE_URL)
@@ -223,7 +222,7 @@ def _nothing_stored(platform: str, team: str, missing: Path | None = None) -> st
 
 def _export(args: argparse.Namespace) -> int:
     from bot.workspaces import ExportTable
-    from storage.workspaces import SqlTenancy
+    from storage.sql import SqlTenancy
 
     settings = load_maintenance_settings()
     folder: Path = args.out or Path("export-" + _UNSAFE_IN_FILE_NAME.sub("_", args.team))

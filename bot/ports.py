@@ -119,7 +119,7 @@ class MarkOutcome:
     """What one `MarkChange` did."""
 
     nudge_id: int | None  # None: nothing stored (not a nudge's message, or opted out)
-    change: BreakChange  # as `add_mark` / `remove_mark` return it
+    change: BreakChange  # the break it made or took back, and the nudge's breaks after it
     opted_out: bool = False  # an added mark ignored because its person opted out
 
 
@@ -197,25 +197,17 @@ class NudgeRepository(Protocol):
 
 
 class BreakRepository(Protocol):
-    async def add_mark(
-        self, *, nudge_id: int, person_id: str, mark: str, at: datetime
-    ) -> BreakChange:
-        """Record a mark (`reaction:white_check_mark`, `button`); the first mark makes the break.
-        Idempotent: the same mark twice changes nothing, even when two calls race."""
-        ...
-
-    async def remove_mark(self, *, nudge_id: int, person_id: str, mark: str) -> BreakChange:
-        """Remove a mark; removing the last one deletes the break."""
-        ...
-
     async def apply_marks(
         self, changes: Sequence[MarkChange], *, opt_outs: bool = True
     ) -> list[MarkOutcome]:
         """Apply the changes in one transaction, as if one after the other in order; one
-        outcome per change, in order. Each behaves as `add_mark` / `remove_mark` on the nudge
-        posted as `message_id` in `channel`; a message that is no nudge changes nothing.
-        With `opt_outs`, an added mark of a person who opted out in the channel's workspace
-        stores nothing. Idempotent like `add_mark`, also when two calls race."""
+        outcome per change, in order. Each acts on the nudge posted as `message_id` in
+        `channel`; a message that is no nudge changes nothing. An added mark
+        (`reaction:white_check_mark`, `button`) is recorded, and a person's first mark on the
+        nudge makes their break, logged at its `at`; a removed mark is deleted, and removing a
+        person's last mark deletes their break. With `opt_outs`, an added mark of a person who
+        opted out in the channel's workspace stores nothing. Idempotent: the same mark twice
+        changes nothing, also when two calls race."""
         ...
 
     async def counts(

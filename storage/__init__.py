@@ -1,8 +1,8 @@
-"""SQL storage: engine and migrations (`storage.db`), repositories (`storage.repositories`)."""
+"""SQL storage: engines and migrations (`storage.engine`), repository bundles (`storage.sql`)."""
 
 from __future__ import annotations
 
-from storage.db import create_engine, current_revision, head_revision, run_migrations
-from storage.repositories import SqlStorage
+from storage.engine import create_engine, current_revision, head_revision, run_migrations
+from storage.sql import SqlStorage
 
 __all__ = ["SqlStorage", "create_engine", "current_revision", "head_revision", "run_migrations"]

@@ -6,54 +6,35 @@ reference in our database (`conversation_refs`, migration 0002) lets a restarted
 replica post. Display names (`people.display_name`) come from the same activities: Teams sends a
 person's name with what they do and has no cheap lookup by id, so leaderboards read them here.
 
-Like `storage.repositories`, every method is one short transaction; races between replicas are
+Like the other repositories, every method is one short transaction; races between replicas are
 settled by the database (conditional upserts), never by retry loops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, false, select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import ChannelKey, StoredReference
+from storage.db import Clock, Database, channel_pk, is_channel, utc_now
 from storage.models import BreakRow, ChannelRow, ConversationRefRow, NudgeRow, PersonRow
-from storage.repositories import _Database
-
-Clock = Callable[[], datetime]
 
 NAME_LOOKUP_CHUNK = 500  # person ids per IN (...) list
 MAX_NAME_LENGTH = 255  # people.display_name is VARCHAR(255)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _is_channel(key: ChannelKey) -> ColumnElement[bool]:
-    return (
-        (ChannelRow.platform == key.platform)
-        & (ChannelRow.team_id == key.team_id)
-        & (ChannelRow.channel_id == key.channel_id)
-    )
-
-
-def _channel_pk(key: ChannelKey) -> Select[int]:
-    return select(ChannelRow.id).where(_is_channel(key))
 
 
 class SqlConversationRepository:
     """Conversation references (`conversation_refs`) and display names (`people`) on SQL.
 
     Args:
-        engine: from `storage.db.create_engine`, schema migrated.
+        engine: from `storage.engine.create_engine`, schema migrated.
         clock: source of "now" for `updated_at` columns.
     """
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = _utc_now) -> None:
-        self._db = _Database(engine, clock)
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
+        self._db = Database.shared(engine, clock)
 
     # ---- conversation references ------------------------------------------------------------
 
@@ -106,7 +87,7 @@ class SqlConversationRepository:
                 ConversationRefRow.active,
             )
             .join(ChannelRow, ChannelRow.id == ConversationRefRow.channel_pk)
-            .where(_is_channel(channel))
+            .where(is_channel(channel))
         )
         async with self._db.read() as session:
             row = (await session.execute(query)).one_or_none()
@@ -124,7 +105,7 @@ class SqlConversationRepository:
         statement = (
             update(ConversationRefRow)
             .where(
-                ConversationRefRow.channel_pk == _channel_pk(channel).scalar_subquery(),
+                ConversationRefRow.channel_pk == channel_pk(channel).scalar_subquery(),
                 ConversationRefRow.active,
             )
             .values(active=False, updated_at=self._db.clock())
@@ -241,7 +222,7 @@ class SqlConversationRepository:
             select(BreakRow.person_id)
             .join(NudgeRow, NudgeRow.id == BreakRow.nudge_id)
             .where(
-                NudgeRow.channel_pk == _channel_pk(channel).scalar_subquery(),
+                NudgeRow.channel_pk == channel_pk(channel).scalar_subquery(),
                 NudgeRow.message_id == message_id,
             )
             .order_by(BreakRow.logged_at, BreakRow.id)

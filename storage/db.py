@@ -1,161 +1,81 @@
-"""Engine creation and schema migrations.
+"""Statement execution for the repositories: the shared `Database` over one engine and its helpers.
 
-SQLite (aiosqlite) is the embedded default, PostgreSQL (asyncpg) the scale-out store. Migrations
-are Alembic scripts shipped inside the package, run programmatically: no alembic.ini needed.
+Every repository runs its SQL through a `Database`: sessions for reads and write transactions
+(writers to one SQLite file queue in-process), a fast path for single-row lookups, and the
+dialect's INSERT ... ON CONFLICT. One `Database` serves every repository on an engine with the
+same clock (`Database.shared`).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
+import asyncio
+import collections
 import weakref
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import ColumnElement, Connection, Engine, Executable, Select, event, func, select
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import URL, Row, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
-from sqlalchemy.sql import Executable
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Dialect, Row
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+from bot.ports import ChannelKey
+from storage.engine import SQLITE_BEGIN
+from storage.models import ChannelRow, NudgeRow
 
-# Execution option read by the SQLite `begin` listener: "IMMEDIATE" takes the write lock when the
-# transaction starts. Write transactions need it: a deferred transaction that read first and then
-# tries to write can fail at once with SQLITE_BUSY (the busy timeout does not apply to a stale
-# WAL snapshot), which would turn ordinary contention into errors.
-SQLITE_BEGIN = "stretchbot_sqlite_begin"
-_SQLITE_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
-
-SQLITE_BUSY_TIMEOUT_MS = 5000
-
-# Serialises `run_migrations` across replicas starting at once against one Postgres database
-# (an arbitrary constant; "stretch" in ASCII).
-_PG_MIGRATION_LOCK = 0x73747265746368
+Clock = Callable[[], datetime]
 
 
-def normalize_url(url: str) -> URL:
-    """Parse a database URL, choosing the async driver when none is given.
-
-    Accepts `sqlite+aiosqlite:///path`, `postgresql+asyncpg://...` and the driverless
-    `sqlite:///path`, `postgresql://...`, `postgres://...` spellings.
-
-    Raises:
-        ValueError: the URL is malformed, names another database or driver, or is an
-            in-memory SQLite database (each pooled connection would get its own empty one).
-    """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ValueError(f"malformed database URL {url!r}: {exc}") from exc
-    backend, _, driver = parsed.drivername.partition("+")
-    if backend == "postgres":  # Heroku-style spelling
-        backend = "postgresql"
-    wanted = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}.get(backend)
-    if wanted is None or driver not in ("", wanted):
-        raise ValueError(
-            f"unsupported database URL scheme {parsed.drivername!r}: use "
-            "sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db"
-        )
-    parsed = parsed.set(drivername=f"{backend}+{wanted}")
-    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
-        raise ValueError(
-            "in-memory SQLite is not supported (every connection would see its own empty "
-            "database); use a file, e.g. sqlite+aiosqlite:///stretchbot.db"
-        )
-    return parsed
+def utc_now() -> datetime:
+    """The default clock of every repository."""
+    return datetime.now(UTC)
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """Create the async engine for `url` (see `normalize_url` for accepted forms).
+def require_aware(**values: datetime | None) -> None:
+    """Raise ValueError for naive datetimes before they reach SQL (where the error would arrive
+    wrapped in a StatementError)."""
+    for name, value in values.items():
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
 
-    SQLite gets WAL journaling, a 5 s busy timeout, enforced foreign keys and explicit BEGIN
-    handling (see `SQLITE_BEGIN`); a missing parent directory of the database file is created.
-    Postgres gets a bounded pool that checks a connection before use when it sat idle.
-    """
-    parsed = normalize_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return _create_sqlite_engine(parsed)
-    engine = create_async_engine(
-        parsed,
-        hide_parameters=True,  # errors and SQL logs would show values, tokens included
-        pool_size=10,
-        max_overflow=10,
-        pool_timeout=30,
-        pool_recycle=1800,
-        connect_args={"timeout": 10, "server_settings": {"application_name": "stretchbot"}},
+
+def is_channel(key: ChannelKey) -> ColumnElement[bool]:
+    """The `channels` row of `key`, as a WHERE condition."""
+    return (
+        (ChannelRow.platform == key.platform)
+        & (ChannelRow.team_id == key.team_id)
+        & (ChannelRow.channel_id == key.channel_id)
     )
-    _ping_when_idle(engine, IDLE_PING_SECONDS)
-    return engine
 
 
-IDLE_PING_SECONDS = 5.0
+def channel_pk(key: ChannelKey) -> Select[int]:
+    """The primary key of the `channels` row of `key` (use `.scalar_subquery()` inside SQL)."""
+    return select(ChannelRow.id).where(is_channel(key))
 
 
-def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
-    """Check a pooled connection before use only when it sat idle for `idle_seconds`.
-
-    This survives a Postgres restart or an idle-connection reaper like `pool_pre_ping` does,
-    without its cost on every checkout: asyncpg's ping is BEGIN, a statement and ROLLBACK,
-    three round trips, which was about half the database CPU of a `/stretch status` under load.
-    A connection that broke while in busy use fails its one statement; SQLAlchemy then
-    invalidates the pool, so the next checkouts connect afresh. Raising DisconnectionError
-    from `checkout` makes the pool throw the connection away and take another (documented in
-    `PoolEvents.checkout`).
-    """
-
-    @event.listens_for(engine.sync_engine, "checkin")
-    def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine.sync_engine, "checkout")
-    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
-        idle_since = record.info.pop("idle_since", None)
-        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
-            return  # new, or in use a moment ago
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:
-            raise DisconnectionError(f"stale connection: {error!r}") from error
+def channels_of(platform: str, team_id: str) -> Select[int]:
+    """The primary keys of a workspace's channels (a subquery for its nudges and breaks)."""
+    return select(ChannelRow.id).where(
+        ChannelRow.platform == platform, ChannelRow.team_id == team_id
+    )
 
 
-def _create_sqlite_engine(url: URL) -> AsyncEngine:
-    database = url.database or ""
-    if not database.startswith("file:"):  # URI filenames are the caller's business
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, hide_parameters=True)  # see create_engine
+def nudges_of(platform: str, team_id: str) -> Select[int]:
+    """The ids of a workspace's nudges (a subquery)."""
+    return select(NudgeRow.id).where(NudgeRow.channel_pk.in_(channels_of(platform, team_id)))
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Stop the sqlite3 module from issuing its own implicit BEGINs (it only does so before
-        # DML, so DDL and reads would escape the transaction); `_on_begin` issues them instead.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            # busy_timeout first: switching to WAL needs a lock another connection may hold.
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode")
-            if str(cursor.fetchone()[0]).lower() != "wal":
-                _switch_to_wal(cursor)
-        finally:
-            cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        mode = str(connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")).upper()
-        if mode not in _SQLITE_BEGIN_MODES:
-            raise ValueError(f"{SQLITE_BEGIN} must be one of {sorted(_SQLITE_BEGIN_MODES)}")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    """How many rows `query` gives."""
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
-    return engine
+
+# ---- SQLite's inline reader -------------------------------------------------------------------
 
 
 class InlineReader:
@@ -217,59 +137,174 @@ def inline_reader(engine: AsyncEngine) -> InlineReader | None:
     return reader
 
 
-def _switch_to_wal(cursor: Any) -> None:
-    try:
-        cursor.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.OperationalError as exc:
-        # Switching needs an exclusive lock and SQLite reports "locked" at once (no busy wait)
-        # while another connection, typically one doing this very switch, holds the file. WAL
-        # is a property of the file, so this connection follows once that switch is done;
-        # until then it works in rollback-journal mode, which is slower, not wrong.
-        if "locked" not in str(exc):
-            raise
+# ---- the driver-statement cache (Postgres) ----------------------------------------------------
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """An Alembic config pointing at the packaged migrations, optionally bound to `connection`."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("path_separator", "os")
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
+@dataclass(frozen=True)
+class DriverStatement:
+    """A hot single-row read compiled once for asyncpg, run on the driver itself.
 
-
-async def run_migrations(engine: AsyncEngine) -> None:
-    """Bring the schema up to the latest revision (`alembic upgrade head`); a no-op when current.
-
-    Runs in one transaction; safe when several processes start at once.
+    SQLAlchemy's execute path (compile-cache lookup, parameter and result processing, the async
+    adapter) cost twice the CPU of asyncpg's own `fetchrow` for `/stretch status`'s one read
+    (0.22 vs 0.12 ms). Only for statements whose parameters are all text and whose columns need
+    no result processing beyond what asyncpg does (timestamptz comes back as an aware UTC
+    datetime, which is what `UTCDateTime` returns too); `tests/storage/test_command_reads.py`
+    compares the two paths.
     """
-    begin_engine = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-    async with begin_engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+
+    sql: str
+    names: tuple[str, ...]  # parameter names in $1, $2, ... order
+    row: Callable[..., Any]  # columns -> a row with the statement's column names as attributes
+
+
+_DRIVER_STATEMENTS: dict[Select[Any], DriverStatement] = {}
+
+
+def driver_statement(statement: Select[Any], dialect: Dialect) -> DriverStatement:
+    """`statement` compiled for asyncpg, once per statement object."""
+    driver = _DRIVER_STATEMENTS.get(statement)
+    if driver is None:
+        compiled = statement.compile(dialect=dialect)
+        columns = [str(column.key) for column in statement.selected_columns]
+        driver = _DRIVER_STATEMENTS[statement] = DriverStatement(
+            sql=compiled.string,
+            names=tuple(compiled.positiontup or ()),
+            row=collections.namedtuple("DriverRow", columns),
+        )
+    return driver
+
+
+# ---- the Database -----------------------------------------------------------------------------
+
+_WRITE_TURNS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def sqlite_write_turn(engine: AsyncEngine) -> asyncio.Lock:
+    """The in-process queue of writers to one SQLite engine's file (see `Database.write`)."""
+    return _WRITE_TURNS.setdefault(engine.sync_engine, asyncio.Lock())
+
+
+# The live Databases by engine and clock (see `Database.shared`). Weak both ways: a Database
+# holds its engine, so a strong value here would keep every engine alive.
+_SHARED: weakref.WeakKeyDictionary[AsyncEngine, weakref.WeakValueDictionary[Clock, Database]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class Database:
+    """Sessions and dialect helpers shared by the repositories on one engine.
+
+    Args:
+        engine: from `storage.engine.create_engine`, schema migrated.
+        clock: source of "now" for bookkeeping columns (created/updated/claimed at).
+    """
+
+    def __init__(self, engine: AsyncEngine, clock: Clock = utc_now) -> None:
+        self.dialect = engine.dialect.name
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database dialect {self.dialect!r}")
+        self.clock = clock
+        self.engine = engine
+        self._reads = async_sessionmaker(engine, expire_on_commit=False)
+        # On SQLite, writers take the write lock at BEGIN (see storage.engine.SQLITE_BEGIN);
+        # Postgres ignores the option.
+        self._writes = async_sessionmaker(
+            engine, expire_on_commit=False, execution_options={SQLITE_BEGIN: "IMMEDIATE"}
+        )
+        # SQLite has one writer at a time and a bot process is alone on its file (bot.app locks
+        # it), so queue writers here instead of on the file lock: pooled connections waiting on
+        # BEGIN IMMEDIATE gave up after busy_timeout under a big fan-out ("database is locked"),
+        # which could leave a posted nudge without its message id.
+        # The lock belongs to the engine, so every `Database` on it (storage, tenancy, Teams
+        # conversations, whatever their clocks) queues in the same line.
+        self._write_turn = sqlite_write_turn(engine) if self.dialect == "sqlite" else None
+        self._inline = inline_reader(engine)
+        # One statement needs no transaction around it: on Postgres that saves the BEGIN and
+        # ROLLBACK round trips (SQLite's async path has its own BEGIN, see storage.engine).
+        self._single = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else engine
+        )
+
+    @classmethod
+    def shared(cls, engine: AsyncEngine, clock: Clock = utc_now) -> Database:
+        """The `Database` every repository bundle on `engine` with this `clock` uses, made on
+        first use (the process's storage, tenancy and Teams conversations share one)."""
+        by_clock = _SHARED.setdefault(engine, weakref.WeakValueDictionary())
+        db = by_clock.get(clock)
+        if db is None:
+            db = by_clock[clock] = cls(engine, clock)
+        return db
+
+    async def first(self, statement: Executable, params: dict[str, Any]) -> Any:
+        """The first row (columns as attributes) of one short read-only statement (a lookup by
+        index), or None. On SQLite it runs inline on this thread (see `inline_reader`), or
+        through aiosqlite when the file is busy; on Postgres in autocommit (the statement is its
+        own snapshot), straight on asyncpg when every parameter is text (see
+        `DriverStatement`)."""
+        if self._inline is not None:
+            try:
+                return self._inline.first(statement, params)
+            except OperationalError:
+                pass  # busy or locked: wait for it the async way
+        if (
+            self.dialect == "postgresql"
+            and isinstance(statement, Select)
+            and all(isinstance(value, str) for value in params.values())
+        ):
+            driver = driver_statement(statement, self.engine.dialect)
+            # The statement goes to asyncpg directly, so SQLAlchemy never begins a transaction
+            # on this connection: the read is its own snapshot, as in autocommit.
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                record = await raw.driver_connection.fetchrow(  # type: ignore[union-attr]
+                    driver.sql, *(params[name] for name in driver.names)
+                )
+            return None if record is None else driver.row(*record)
+        async with self._single.connect() as conn:
+            return (await conn.execute(statement, params)).first()
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection for hot read-only queries (no ORM session around them)."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; whatever it did is rolled back on exit."""
+        async with self._reads() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session for one write transaction. Call `commit()` to keep the work: leaving
+        without committing (early return or exception) rolls it back."""
+        if self._write_turn is None:
+            async with self._writes() as session:
+                yield session
+            return
+        async with self._write_turn, self._writes() as session:
+            await session.connection()  # BEGIN now, so SQLite takes the write lock up front
+            yield session
+
+    def insert(self, model: type[Any]) -> sqlite.Insert | postgresql.Insert:
+        """INSERT with ON CONFLICT support for the engine's dialect."""
+        return postgresql.insert(model) if self.dialect == "postgresql" else sqlite.insert(model)
+
+    async def ensure_channel(self, session: AsyncSession, key: ChannelKey) -> int:
+        """The channel's primary key, inserting a default (unscheduled) row when it is new."""
+        now = self.clock()
+        await session.execute(
+            self.insert(ChannelRow)
+            .values(
+                platform=key.platform,
+                team_id=key.team_id,
+                channel_id=key.channel_id,
+                created_at=now,
+                updated_at=now,
             )
-        await conn.run_sync(_upgrade_head)
-
-
-def _upgrade_head(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
-
-
-async def current_revision(engine: AsyncEngine) -> str | None:
-    """The schema revision the database is at; None for an empty (never migrated) database."""
-    async with engine.connect() as conn:
-        return await conn.run_sync(_current_revision)
-
-
-def _current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def head_revision() -> str:
-    """The newest revision shipped with this code."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:
-        raise RuntimeError(f"no Alembic revisions found in {MIGRATIONS_DIR}")
-    return head
+            .on_conflict_do_nothing(index_elements=["platform", "team_id", "channel_id"])
+        )
+        return (await session.execute(channel_pk(key))).scalar_one()

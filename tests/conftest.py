@@ -22,8 +22,8 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from storage.db import create_engine, run_migrations
-from storage.repositories import SqlStorage
+from storage.engine import create_engine, run_migrations
+from storage.sql import SqlStorage
 
 POSTGRES_ENV = "TEST_POSTGRES_URL"
 

@@ -20,8 +20,10 @@ from handlers.slack.chat import make_client
 
 logger = logging.getLogger("stretchbot.slack")
 
-FOUND_TTL = 60.0  # seconds a found token is reused before the store is asked again
-MISSING_TTL = 10.0  # shorter: a workspace that installs right now should not wait long
+# Seconds a found token is reused before the store is asked again: an uninstall seen by one
+# replica deletes the token from the store, so every replica stops using it within this time.
+FOUND_TTL = 5.0
+MISSING_TTL = 5.0  # a workspace that installs right now should not wait long either
 
 
 class BotTokens:

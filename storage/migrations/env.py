@@ -1,10 +1,10 @@
 """Alembic environment for stretchbot.
 
 Two ways in:
-- `storage.db.run_migrations` passes an open connection (already in a transaction) in
+- `storage.engine.run_migrations` passes an open connection (already in a transaction) in
   `config.attributes["connection"]`; we migrate on it and leave committing to the caller.
 - The `alembic` CLI (with a config whose `script_location` points here): the database comes from
-  `DATABASE_URL` (or `sqlalchemy.url`) and we open our own async engine via `storage.db`.
+  `DATABASE_URL` (or `sqlalchemy.url`) and we open our own async engine via `storage.engine`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import create_engine, normalize_url
+from storage.engine import create_engine, normalize_url
 from storage.models import Base
 
 config = context.config

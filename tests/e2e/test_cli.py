@@ -21,9 +21,8 @@ import pytest
 
 from bot.cli import build_parser
 from bot.ports import ChannelKey
-from storage.db import create_engine, run_migrations
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.engine import create_engine, run_migrations
+from storage.sql import SqlStorage, SqlTenancy
 from tests.e2e.conftest import clean_environ, nonempty_lines, run_cli, stretchbot_command
 
 pytestmark = pytest.mark.e2e

@@ -147,8 +147,8 @@ def test_the_code_runs_from_the_venv_not_the_checkout(installed: Installed) -> N
     where = _run(
         installed.bin / "python",
         "-c",
-        "import bot.app, handlers.slack.app, handlers.teams.app, storage.db\n"
-        "for m in (bot.app, handlers.slack.app, handlers.teams.app, storage.db): print(m.__file__)",
+        "import bot.app, handlers.slack.app, handlers.teams.app, storage.engine\n"
+        "for m in (bot.app, handlers.slack.app, handlers.teams.app, storage.engine): print(m.__file__)",
         cwd=installed.work,
     )
     files = where.stdout.split()

@@ -18,8 +18,8 @@ from bot import schedules
 from bot.commands import REGISTRY
 from bot.commands.schedule import ScheduleCommand
 from bot.ports import ChannelKey, ChannelState
-from storage.db import create_engine, run_migrations
-from storage.repositories import SqlStorage
+from storage.engine import create_engine, run_migrations
+from storage.sql import SqlStorage
 from tests.e2e.conftest import (
     APP_TOKEN,
     BOT_TOKEN,

@@ -28,9 +28,9 @@ from bot import schedules
 from bot.commands import REGISTRY
 from bot.commands.schedule import ScheduleCommand
 from bot.schedules import ScheduleSpec
-from storage.db import create_engine, run_migrations
+from storage.channels import spec_to_columns
+from storage.engine import create_engine, run_migrations
 from storage.models import ChannelRow, NudgeRow
-from storage.repositories import spec_to_columns
 from tests.e2e.conftest import (
     TEAM,
     BotFactory,

@@ -8,7 +8,7 @@ import asyncio
 import aiohttp
 from sqlalchemy import text
 
-from storage.db import create_engine
+from storage.engine import create_engine
 from tests.e2e.conftest import BotFactory, SlackClient, http_mode_env
 from tests.fakes.slack_api import FakeSlack
 

@@ -258,6 +258,7 @@ class FakeSlack:
 
         # Knobs a test or benchmark sets directly.
         self.latency: float = 0.0
+        self.refuse_sockets = False  # Socket Mode connections fail (see drop_sockets)
         # Most requests of one method under way at once (what a concurrency cap should bound).
         self.max_in_flight: dict[str, int] = {}
         self._in_flight: dict[str, int] = {}
@@ -619,10 +620,22 @@ class FakeSlack:
                 )
             )
 
+    async def drop_sockets(self, *, refuse_reconnects: bool = False) -> None:
+        """Close every Socket Mode connection (a network drop); with `refuse_reconnects`, new
+        connections fail until `accept_sockets()`."""
+        self.refuse_sockets = refuse_reconnects
+        for ws in self._open_sockets():
+            await ws.close()
+
+    def accept_sockets(self) -> None:
+        self.refuse_sockets = False
+
     def _open_sockets(self) -> list[web.WebSocketResponse]:
         return [ws for ws in self._sockets if not ws.closed]
 
     async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        if self.refuse_sockets:
+            raise web.HTTPServiceUnavailable()
         # autoping answers the SDK's "sdk-ping-pong:<time>" pings with matching pongs.
         ws = web.WebSocketResponse(autoping=True, timeout=1.0)
         await ws.prepare(request)

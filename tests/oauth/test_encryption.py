@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import cli
 from bot.app import StartupError, start
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from storage.installations import (
     PREFIX,
     EncryptedInstallationStore,

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import start
 from bot.ports import MarkChange, MarkOutcome
-from storage.db import create_engine
+from storage.engine import create_engine
 from storage.models import BreakRow
 from tests.fakes.slack_api import FakeSlack
 from tests.scenario.conftest import BotDriver, FakeClock, bot_settings, key

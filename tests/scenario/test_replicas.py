@@ -26,9 +26,9 @@ from bot import nudging as nudging_module
 from bot.app import Runtime, start
 from bot.nudging import NudgeOutcome
 from bot.schedules import ScheduleSpec
-from storage.db import create_engine
+from storage.channels import spec_to_columns
+from storage.engine import create_engine
 from storage.models import ChannelRow, NudgeRow
-from storage.repositories import spec_to_columns
 from tests.fakes.slack_api import FakeSlack
 from tests.scenario.conftest import TEAM, BotDriver, FakeClock, bot_settings, key
 
@@ -248,7 +248,8 @@ async def test_schedule_set_on_one_replica_is_posted_by_the_other(
             "every 45m 09:00-17:00 weekdays tz UTC"
         )
     assert reply is not None and reply.get("response_type") == "in_channel", reply
-    assert "First nudge: today 09:45" in reply["text"], reply  # Monday 08:00 UTC now
+    assert "First nudge: <!date^" in reply["text"], reply
+    assert "|today 09:45 UTC>" in reply["text"], reply  # Monday 08:00 UTC now
     await a.stop()
 
     first_slot = datetime(2026, 11, 23, 9, 45, tzinfo=UTC)

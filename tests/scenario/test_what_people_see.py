@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import start
 from tests.fakes.slack_api import FakeSlack
-from tests.scenario.conftest import BotDriver, FakeClock, bot_settings
+from tests.scenario.conftest import BotDriver, FakeClock, bot_settings, eventually
 from tests.scenario.test_slack_bot import breaks_become, nudge_ts
 
 
@@ -40,15 +40,18 @@ async def test_a_second_leaderboard_inside_the_cooldown_goes_only_to_the_asker(
     await bot.react(user="U0002", ts=ts)
     await breaks_become(bot, {"U0002": 1})
     assert await bot.command("leaderboard", wait_reply=False) is None
-    await bot.slack.wait_for("chat.postMessage", count=2)
+    await eventually(lambda: _boards(bot, 1), what="the board")
     again = await bot.command("leaderboard", user="U0003")
     assert again is not None and again["response_type"] == "ephemeral"
     assert "1. <@U0002> 1 break" in again["text"]
     assert len(boards_posted(bot)) == 1
     bot.clock.advance(minutes=6)
     assert await bot.command("leaderboard", wait_reply=False) is None
-    await bot.slack.wait_for("chat.postMessage", count=3)
-    assert len(boards_posted(bot)) == 2
+    await eventually(lambda: _boards(bot, 2), what="the second board")
+
+
+async def _boards(bot: BotDriver, count: int) -> bool:
+    return len(boards_posted(bot)) == count
 
 
 async def test_long_pauses_show_the_year_and_one_limit_holds_for_both_forms(

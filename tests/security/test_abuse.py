@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands.runner import CommandRateLimit
-from storage.db import create_engine
-from storage.workspaces import SqlTenancy
+from storage.engine import create_engine
+from storage.sql import SqlTenancy
 from tests.scenario.conftest import BotDriver, eventually
 from tests.security.conftest import StartBot
 

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import text
 
-from bot.ports import ChannelKey, ChannelState
+from bot.ports import ChannelKey, ChannelState, MarkChange
 from bot.schedules import ScheduleSpec
 from bot.workspaces import UNINSTALLED_REASON
 from storage.installations import EncryptedInstallationStore, TokenCipher
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.sql import SqlStorage, SqlTenancy
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SPEC = ScheduleSpec(interval=timedelta(minutes=45), tz="Europe/Berlin")
@@ -34,8 +33,12 @@ async def seed(storage: SqlStorage, tenancy: SqlTenancy) -> None:
         )
         nudge = await storage.nudges.create_adhoc(channel=channel, exercise_key="heel-lifts")
         await storage.nudges.mark_posted(nudge.id, message_id="111.1", posted_at=T0)
-        for person in ("U1", "U2"):
-            await storage.breaks.add_mark(nudge_id=nudge.id, person_id=person, mark="button", at=T0)
+        await storage.breaks.apply_marks(
+            [
+                MarkChange(channel, "111.1", person, "button", added=True, at=T0)
+                for person in ("U1", "U2")
+            ]
+        )
         await tenancy.people.set_opted_out(
             platform="slack", team_id=team, person_id="U1", opted_out=True
         )

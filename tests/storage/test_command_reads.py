@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import ChannelKey, ChannelState
 from bot.schedules import ScheduleSpec
-from storage.db import InlineReader, create_engine, inline_reader, run_migrations
+from storage.db import InlineReader, inline_reader
+from storage.engine import create_engine, run_migrations
 from storage.models import WorkspaceRow
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.sql import SqlStorage, SqlTenancy
 
 KEY = ChannelKey(platform="slack", team_id="T1", channel_id="C1")
 SPEC = ScheduleSpec(

@@ -1,4 +1,4 @@
-"""The storage contract: every repository behaviour the services rely on, on every backend.
+"""The storage contract across aggregates: schema and migrations, datetimes, cascades.
 
 Each test runs once per backend through the `storage` fixture ("sqlite" always, "postgres" when
 TEST_POSTGRES_URL is set), each on a fresh, migrated database.
@@ -7,17 +7,16 @@ TEST_POSTGRES_URL is set), each on a fresh, migrated database.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, delete, event, func, insert, select, text
+from sqlalchemy import Connection, delete, event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import BreakChange, ChannelKey, ChannelState, Nudge, NudgeStatus
-from bot.schedules import ScheduleSpec
-from storage.db import current_revision, head_revision, run_migrations
+from bot.ports import ChannelState
+from storage.engine import current_revision, head_revision, run_migrations
 from storage.models import (
     Base,
     BoardPostRow,
@@ -27,40 +26,8 @@ from storage.models import (
     NudgeRow,
     UTCDateTime,
 )
-from storage.repositories import SqlStorage
-
-KEY = ChannelKey(platform="slack", team_id="T1", channel_id="C1")
-OTHER = ChannelKey(platform="slack", team_id="T1", channel_id="C2")
-T0 = datetime(2026, 11, 23, 9, 45, tzinfo=UTC)  # a Monday
-SLOT = timedelta(minutes=45)
-SPEC = ScheduleSpec(
-    interval=timedelta(minutes=45),
-    tz="Europe/Berlin",
-    window_start=time(9, 0),
-    window_end=time(17, 0),
-    weekdays=frozenset({0, 1, 2, 3, 4}),
-)
-
-
-async def schedule(
-    storage: SqlStorage, key: ChannelKey = KEY, *, next_slot_at: datetime | None = T0
-) -> ChannelState:
-    """Save an enabled, scheduled channel whose next slot is `next_slot_at`."""
-    state = ChannelState(key=key, spec=SPEC, enabled=True, next_slot_at=next_slot_at)
-    await storage.channels.save(state)
-    return state
-
-
-async def posted_nudge(storage: SqlStorage, key: ChannelKey = KEY, *, message_id: str) -> int:
-    nudge = await storage.nudges.create_adhoc(channel=key, exercise_key="heel-lifts")
-    await storage.nudges.mark_posted(nudge.id, message_id=message_id, posted_at=T0)
-    return nudge.id
-
-
-async def row_count(engine: AsyncEngine, model: type[Base]) -> int:
-    async with engine.connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(model))).scalar_one())
-
+from storage.sql import SqlStorage
+from tests.storage.contract import KEY, OTHER, T0, add, posted_nudge, row_count
 
 # ---- schema and migrations ------------------------------------------------------------------
 
@@ -82,7 +49,7 @@ async def test_models_match_the_migrations(db_engine: AsyncEngine) -> None:
 
 
 async def test_concurrent_migrations_do_not_collide(database_url: str) -> None:
-    from storage.db import create_engine
+    from storage.engine import create_engine
 
     engines = [create_engine(database_url) for _ in range(5)]
     try:
@@ -159,547 +126,21 @@ async def test_naive_datetimes_are_rejected(storage: SqlStorage) -> None:
         await storage.channels.save(ChannelState(key=KEY, next_slot_at=naive))
     with pytest.raises(ValueError, match="naive"):
         await storage.channels.due_for_nudge(now=naive, limit=1)
-    nudge = await storage.nudges.create_adhoc(channel=KEY, exercise_key="heel-lifts")
+    await posted_nudge(storage, message_id="m1")
     with pytest.raises(ValueError, match="naive"):
-        await storage.breaks.add_mark(nudge_id=nudge.id, person_id="U1", mark="button", at=naive)
+        await storage.breaks.apply_marks([add("m1", "U1", "button", at=naive)])
     # The column type guards too, for code that bypasses the repositories.
     with pytest.raises(ValueError, match="naive"):
         UTCDateTime().process_bind_param(naive, storage.engine.dialect)
-
-
-# ---- channels ---------------------------------------------------------------------------------
-
-
-async def test_get_unknown_channel_is_none(storage: SqlStorage) -> None:
-    assert await storage.channels.get(KEY) is None
-
-
-async def test_save_and_get_round_trip_every_field(storage: SqlStorage) -> None:
-    spec = ScheduleSpec(
-        interval=timedelta(hours=1, minutes=30),
-        tz="America/New_York",
-        window_start=time(8, 30),
-        window_end=time(18, 15),
-        weekdays=frozenset({0, 2, 4}),
-        holidays="US",
-    )
-    state = ChannelState(
-        key=KEY,
-        spec=spec,
-        enabled=True,
-        paused=True,
-        paused_until=T0 + timedelta(hours=2),
-        seated_only=True,
-        weekly_board=False,
-        next_slot_at=T0,
-        next_board_at=T0 + timedelta(days=4),
-        updated_by="U42",
-    )
-    await storage.channels.save(state)
-    assert await storage.channels.get(KEY) == state
-
-
-async def test_save_upserts_by_key(storage: SqlStorage) -> None:
-    await schedule(storage)
-    weekend = ScheduleSpec(interval=timedelta(minutes=15), tz="UTC", weekdays=frozenset({5, 6}))
-    changed = ChannelState(key=KEY, spec=weekend, enabled=False, next_slot_at=None)
-    await storage.channels.save(changed)
-    assert await storage.channels.get(KEY) == changed
-    assert await row_count(storage.engine, ChannelRow) == 1
-
-
-async def test_save_without_schedule_and_with_no_weekdays(storage: SqlStorage) -> None:
-    await storage.channels.save(ChannelState(key=KEY))
-    assert await storage.channels.get(KEY) == ChannelState(key=KEY)
-    never = ScheduleSpec(interval=timedelta(minutes=30), tz="UTC", weekdays=frozenset())
-    await storage.channels.save(ChannelState(key=KEY, spec=never))
-    state = await storage.channels.get(KEY)
-    assert state is not None and state.spec == never
-
-
-async def test_channels_are_keyed_by_platform_team_and_channel(storage: SqlStorage) -> None:
-    keys = [
-        KEY,
-        ChannelKey(platform="slack", team_id="T2", channel_id="C1"),
-        ChannelKey(platform="teams", team_id="T1", channel_id="C1"),
-    ]
-    for n, key in enumerate(keys):
-        await storage.channels.save(ChannelState(key=key, updated_by=f"U{n}"))
-    for n, key in enumerate(keys):
-        state = await storage.channels.get(key)
-        assert state is not None and state.updated_by == f"U{n}"
-
-
-async def test_due_for_nudge(storage: SqlStorage) -> None:
-    late = ChannelKey(platform="slack", team_id="T1", channel_id="late")
-    early = ChannelKey(platform="slack", team_id="T1", channel_id="early")
-    future = ChannelKey(platform="slack", team_id="T1", channel_id="future")
-    off = ChannelKey(platform="slack", team_id="T1", channel_id="off")
-    unscheduled = ChannelKey(platform="slack", team_id="T1", channel_id="unscheduled")
-    await schedule(storage, late, next_slot_at=T0)
-    await schedule(storage, early, next_slot_at=T0 - timedelta(minutes=5))
-    await schedule(storage, future, next_slot_at=T0 + timedelta(seconds=1))
-    await storage.channels.save(ChannelState(key=off, spec=SPEC, enabled=False, next_slot_at=T0))
-    await schedule(storage, unscheduled, next_slot_at=None)
-
-    due = await storage.channels.due_for_nudge(now=T0, limit=10)
-    assert [state.key for state in due] == [early, late]  # `<=` now, oldest first
-    assert due[0].spec == SPEC
-    assert [s.key for s in await storage.channels.due_for_nudge(now=T0, limit=1)] == [early]
-
-
-async def test_due_for_board(storage: SqlStorage) -> None:
-    first = ChannelKey(platform="slack", team_id="T1", channel_id="first")
-    second = ChannelKey(platform="slack", team_id="T1", channel_id="second")
-    await storage.channels.save(ChannelState(key=second, next_board_at=T0))
-    await storage.channels.save(ChannelState(key=first, next_board_at=T0 - timedelta(days=1)))
-    await storage.channels.save(ChannelState(key=OTHER, next_board_at=T0 + timedelta(minutes=1)))
-    await storage.channels.save(ChannelState(key=KEY, next_board_at=None))
-
-    due = await storage.channels.due_for_board(now=T0, limit=10)
-    assert [state.key for state in due] == [first, second]
-    assert [s.key for s in await storage.channels.due_for_board(now=T0, limit=1)] == [first]
-
-
-async def test_set_next_board_is_compare_and_set(storage: SqlStorage) -> None:
-    await storage.channels.save(ChannelState(key=KEY, next_board_at=T0))
-    next_week = T0 + timedelta(days=7)
-    assert await storage.channels.set_next_board(KEY, expected=T0, next_board_at=next_week)
-    # A second worker that read the old value loses.
-    assert not await storage.channels.set_next_board(KEY, expected=T0, next_board_at=next_week)
-    state = await storage.channels.get(KEY)
-    assert state is not None and state.next_board_at == next_week
-    assert await storage.channels.set_next_board(KEY, expected=next_week, next_board_at=None)
-    state = await storage.channels.get(KEY)
-    assert state is not None and state.next_board_at is None
-    assert not await storage.channels.set_next_board(OTHER, expected=T0, next_board_at=next_week)
-
-
-async def test_set_next_board_race_has_one_winner(storage: SqlStorage) -> None:
-    await storage.channels.save(ChannelState(key=KEY, next_board_at=T0))
-    results = await asyncio.gather(
-        *(
-            storage.channels.set_next_board(
-                KEY, expected=T0, next_board_at=T0 + timedelta(days=7, minutes=n)
-            )
-            for n in range(10)
-        )
-    )
-    assert results.count(True) == 1
-
-
-async def test_disable_turns_schedule_and_board_off_and_keeps_the_spec(
-    storage: SqlStorage,
-) -> None:
-    await storage.channels.save(
-        ChannelState(key=KEY, spec=SPEC, enabled=True, next_slot_at=T0, next_board_at=T0)
-    )
-    await storage.channels.disable(KEY, reason="channel_gone: is_archived")
-    state = await storage.channels.get(KEY)
-    assert state == ChannelState(key=KEY, spec=SPEC, enabled=False)
-    assert await storage.channels.due_for_nudge(now=T0, limit=10) == []
-    assert await storage.channels.due_for_board(now=T0, limit=10) == []
-
-    async def reason() -> str | None:
-        async with storage.engine.connect() as conn:
-            return (await conn.execute(select(ChannelRow.disabled_reason))).scalar_one()
-
-    assert await reason() == "channel_gone: is_archived"
-    await storage.channels.save(ChannelState(key=KEY, spec=SPEC, enabled=False, paused=True))
-    assert await reason() == "channel_gone: is_archived"  # still off: the reason stands
-    await schedule(storage)
-    assert await reason() is None  # re-enabled: the old reason no longer applies
-
-    await storage.channels.disable(OTHER, reason="unknown channel")  # no-op, no error
-    assert await storage.channels.get(OTHER) is None
-
-
-# ---- nudges -----------------------------------------------------------------------------------
-
-
-async def test_claim_slot_claims_once_and_advances_the_channel(storage: SqlStorage) -> None:
-    await schedule(storage)
-    nudge = await storage.nudges.claim_slot(
-        channel=KEY,
-        slot_at=T0,
-        exercise_key="butt-clenches",
-        next_slot_at=T0 + SLOT,
-        expected_slot_at=T0,
-    )
-    assert nudge is not None
-    assert (nudge.channel, nudge.slot_at, nudge.exercise_key, nudge.status) == (
-        KEY,
-        T0,
-        "butt-clenches",
-        NudgeStatus.CLAIMED,
-    )
-    assert nudge.message_id is None and nudge.posted_at is None
-    state = await storage.channels.get(KEY)
-    assert state is not None and state.next_slot_at == T0 + SLOT
-
-    # A worker that read next_slot_at == T0 before the claim loses the compare-and-set.
-    again = await storage.nudges.claim_slot(
-        channel=KEY,
-        slot_at=T0,
-        exercise_key="heel-lifts",
-        next_slot_at=T0 + SLOT,
-        expected_slot_at=T0,
-    )
-    assert again is None
-    assert await storage.nudges.recent_exercise_keys(channel=KEY, limit=10) == ["butt-clenches"]
-
-
-async def test_claim_slot_refuses_an_already_posted_slot_and_rolls_back(
-    storage: SqlStorage,
-) -> None:
-    await schedule(storage)
-    assert await storage.nudges.claim_slot(
-        channel=KEY, slot_at=T0, exercise_key="a", next_slot_at=T0 + SLOT, expected_slot_at=T0
-    )
-    # The schedule is edited so that next_slot_at points at the slot already posted: the CAS
-    # passes, the unique (channel, slot) refuses, and the CAS is rolled back with it.
-    await schedule(storage, next_slot_at=T0)
-    lost = await storage.nudges.claim_slot(
-        channel=KEY, slot_at=T0, exercise_key="b", next_slot_at=T0 + 2 * SLOT, expected_slot_at=T0
-    )
-    assert lost is None
-    state = await storage.channels.get(KEY)
-    assert state is not None and state.next_slot_at == T0
-    assert await row_count(storage.engine, NudgeRow) == 1
-
-
-async def test_claim_slot_needs_an_enabled_known_channel(storage: SqlStorage) -> None:
-    async def claim(key: ChannelKey) -> Nudge | None:
-        return await storage.nudges.claim_slot(
-            channel=key, slot_at=T0, exercise_key="a", next_slot_at=T0 + SLOT, expected_slot_at=T0
-        )
-
-    assert await claim(OTHER) is None
-    await storage.channels.save(ChannelState(key=KEY, spec=SPEC, enabled=False, next_slot_at=T0))
-    assert await claim(KEY) is None
-    assert await row_count(storage.engine, NudgeRow) == 0
-
-
-async def test_claim_slot_last_slot_turns_the_cursor_off(storage: SqlStorage) -> None:
-    await schedule(storage)
-    assert await storage.nudges.claim_slot(
-        channel=KEY, slot_at=T0, exercise_key="a", next_slot_at=None, expected_slot_at=T0
-    )
-    state = await storage.channels.get(KEY)
-    assert state is not None and state.enabled and state.next_slot_at is None
-
-
-@pytest.mark.parametrize("round_", range(3))
-async def test_concurrent_claims_of_one_slot_have_exactly_one_winner(
-    storage: SqlStorage, round_: int
-) -> None:
-    await schedule(storage)
-    results = await asyncio.gather(
-        *(
-            storage.nudges.claim_slot(
-                channel=KEY,
-                slot_at=T0,
-                exercise_key=f"exercise-{n}",
-                next_slot_at=T0 + SLOT,
-                expected_slot_at=T0,
-            )
-            for n in range(10)
-        )
-    )
-    winners = [nudge for nudge in results if nudge is not None]
-    assert len(winners) == 1
-    assert await row_count(storage.engine, NudgeRow) == 1
-    state = await storage.channels.get(KEY)
-    assert state is not None and state.next_slot_at == T0 + SLOT
-
-
-async def test_concurrent_claims_across_channels_all_win(storage: SqlStorage) -> None:
-    keys = [ChannelKey(platform="slack", team_id="T1", channel_id=f"C{n}") for n in range(10)]
-    for key in keys:
-        await schedule(storage, key)
-    results = await asyncio.gather(
-        *(
-            storage.nudges.claim_slot(
-                channel=key,
-                slot_at=T0,
-                exercise_key="a",
-                next_slot_at=T0 + SLOT,
-                expected_slot_at=T0,
-            )
-            for key in keys
-        )
-    )
-    assert all(nudge is not None for nudge in results)
-    assert len({nudge.id for nudge in results if nudge is not None}) == 10
-
-
-async def test_skip_slots_is_compare_and_set(storage: SqlStorage) -> None:
-    await schedule(storage)
-    later = T0 + 3 * SLOT
-    assert await storage.nudges.skip_slots(channel=KEY, expected_slot_at=T0, next_slot_at=later)
-    assert not await storage.nudges.skip_slots(channel=KEY, expected_slot_at=T0, next_slot_at=T0)
-    state = await storage.channels.get(KEY)
-    assert state is not None and state.next_slot_at == later
-    assert await row_count(storage.engine, NudgeRow) == 0
-    assert await storage.nudges.skip_slots(channel=KEY, expected_slot_at=later, next_slot_at=None)
-    assert not await storage.nudges.skip_slots(
-        channel=OTHER, expected_slot_at=T0, next_slot_at=later
-    )
-
-
-async def test_concurrent_skips_have_one_winner(storage: SqlStorage) -> None:
-    await schedule(storage)
-    results = await asyncio.gather(
-        *(
-            storage.nudges.skip_slots(channel=KEY, expected_slot_at=T0, next_slot_at=T0 + n * SLOT)
-            for n in range(1, 11)
-        )
-    )
-    assert results.count(True) == 1
-
-
-async def test_adhoc_nudges_do_not_collide_and_create_the_channel(storage: SqlStorage) -> None:
-    first = await storage.nudges.create_adhoc(channel=KEY, exercise_key="heel-lifts")
-    second = await storage.nudges.create_adhoc(channel=KEY, exercise_key="toe-lifts")
-    assert first.id != second.id
-    assert (first.slot_at, first.status, first.channel) == (None, NudgeStatus.CLAIMED, KEY)
-    assert await storage.channels.get(KEY) == ChannelState(key=KEY)  # new, unscheduled
-    assert await storage.nudges.recent_exercise_keys(channel=KEY, limit=5) == [
-        "toe-lifts",
-        "heel-lifts",
-    ]
-
-
-async def test_mark_posted_and_find_by_message(storage: SqlStorage) -> None:
-    await schedule(storage)
-    nudge = await storage.nudges.claim_slot(
-        channel=KEY, slot_at=T0, exercise_key="a", next_slot_at=T0 + SLOT, expected_slot_at=T0
-    )
-    assert nudge is not None
-    posted_at = T0 + timedelta(seconds=2)
-    await storage.nudges.mark_posted(nudge.id, message_id="1700000000.000100", posted_at=posted_at)
-
-    found = await storage.nudges.find_by_message(channel=KEY, message_id="1700000000.000100")
-    assert found is not None
-    assert (found.id, found.status, found.message_id, found.posted_at, found.slot_at) == (
-        nudge.id,
-        NudgeStatus.POSTED,
-        "1700000000.000100",
-        posted_at,
-        T0,
-    )
-    assert found.posted_at is not None and found.posted_at.tzinfo is UTC
-    # Message ids are only unique within a channel; anything else is not a nudge.
-    assert (
-        await storage.nudges.find_by_message(channel=OTHER, message_id="1700000000.000100") is None
-    )
-    assert await storage.nudges.find_by_message(channel=KEY, message_id="nope") is None
-
-
-async def test_mark_failed_and_recent_exercise_keys(storage: SqlStorage) -> None:
-    ids = []
-    for key in ["a", "b", "c", "d"]:
-        ids.append((await storage.nudges.create_adhoc(channel=KEY, exercise_key=key)).id)
-    await storage.nudges.create_adhoc(channel=OTHER, exercise_key="other")
-    await storage.nudges.mark_posted(ids[0], message_id="m1", posted_at=T0)
-    await storage.nudges.mark_failed(ids[2], reason="not_in_channel")
-
-    assert await storage.nudges.recent_exercise_keys(channel=KEY, limit=10) == ["d", "b", "a"]
-    assert await storage.nudges.recent_exercise_keys(channel=KEY, limit=2) == ["d", "b"]
-    assert await storage.nudges.recent_exercise_keys(channel=OTHER, limit=2) == ["other"]
-    unknown = ChannelKey(platform="teams", team_id="x", channel_id="y")
-    assert await storage.nudges.recent_exercise_keys(channel=unknown, limit=3) == []
-    async with storage.engine.connect() as conn:
-        row = (await conn.execute(select(NudgeRow).where(NudgeRow.id == ids[2]))).one()
-    assert (row.status, row.error) == ("failed", "not_in_channel")
-
-
-# ---- breaks -----------------------------------------------------------------------------------
-
-
-async def test_first_mark_makes_the_break_and_repeats_change_nothing(storage: SqlStorage) -> None:
-    nudge_id = await posted_nudge(storage, message_id="m1")
-    at = T0 + timedelta(minutes=1)
-    add = storage.breaks.add_mark
-    assert await add(
-        nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark", at=at
-    ) == (BreakChange(changed=True, breaks_on_nudge=1))
-    # The same mark again (Slack retry), and a second mark by the same person.
-    assert await add(
-        nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark", at=at + SLOT
-    ) == BreakChange(changed=False, breaks_on_nudge=1)
-    assert await add(nudge_id=nudge_id, person_id="U1", mark="button", at=at + SLOT) == (
-        BreakChange(changed=False, breaks_on_nudge=1)
-    )
-    assert await add(nudge_id=nudge_id, person_id="U2", mark="button", at=at) == (
-        BreakChange(changed=True, breaks_on_nudge=2)
-    )
-    # The break is logged when the first mark arrived.
-    assert await storage.breaks.break_times(channel=KEY, since=T0, person_ids=["U1"]) == [
-        ("U1", at)
-    ]
-
-
-async def test_removing_the_last_mark_takes_the_break_back(storage: SqlStorage) -> None:
-    nudge_id = await posted_nudge(storage, message_id="m1")
-    for mark in ("reaction:white_check_mark", "reaction:heavy_check_mark"):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=mark, at=T0)
-    await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U2", mark="button", at=T0)
-    remove = storage.breaks.remove_mark
-
-    assert await remove(nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark") == (
-        BreakChange(changed=False, breaks_on_nudge=2)
-    )
-    assert await remove(nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark") == (
-        BreakChange(changed=False, breaks_on_nudge=2)
-    )
-    assert await remove(nudge_id=nudge_id, person_id="U1", mark="reaction:heavy_check_mark") == (
-        BreakChange(changed=True, breaks_on_nudge=1)
-    )
-    assert await remove(nudge_id=nudge_id, person_id="U3", mark="button") == (
-        BreakChange(changed=False, breaks_on_nudge=1)
-    )
-    assert await storage.breaks.counts(channel=KEY, since=None) == {"U2": 1}
-    # Marking again after an undo makes a new break, logged at the new time.
-    later = T0 + timedelta(hours=1)
-    assert await storage.breaks.add_mark(
-        nudge_id=nudge_id, person_id="U1", mark="button", at=later
-    ) == BreakChange(changed=True, breaks_on_nudge=2)
-    assert await storage.breaks.break_times(channel=KEY, since=T0, person_ids=["U1"]) == [
-        ("U1", later)
-    ]
-
-
-async def test_marks_on_an_unknown_nudge_change_nothing(storage: SqlStorage) -> None:
-    nothing = BreakChange(changed=False, breaks_on_nudge=0)
-    assert await storage.breaks.add_mark(nudge_id=999, person_id="U1", mark="button", at=T0) == (
-        nothing
-    )
-    assert await storage.breaks.remove_mark(nudge_id=999, person_id="U1", mark="button") == nothing
-    assert await row_count(storage.engine, BreakMarkRow) == 0
-
-
-@pytest.mark.parametrize("round_", range(3))
-async def test_concurrent_duplicate_marks_make_one_break(storage: SqlStorage, round_: int) -> None:
-    nudge_id = await posted_nudge(storage, message_id="m1")
-    results = await asyncio.gather(
-        *(
-            storage.breaks.add_mark(
-                nudge_id=nudge_id, person_id="U1", mark="reaction:white_check_mark", at=T0
-            )
-            for _ in range(10)
-        )
-    )
-    assert [change.changed for change in results].count(True) == 1
-    assert all(change.breaks_on_nudge == 1 for change in results)
-    assert await row_count(storage.engine, BreakRow) == 1
-    assert await row_count(storage.engine, BreakMarkRow) == 1
-
-
-async def test_concurrent_button_and_reaction_make_one_break(storage: SqlStorage) -> None:
-    nudge_id = await posted_nudge(storage, message_id="m1")
-    marks = ["button", "reaction:white_check_mark", "reaction:heavy_check_mark"] * 3
-    results = await asyncio.gather(
-        *(
-            storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=mark, at=T0)
-            for mark in marks
-        )
-    )
-    assert [change.changed for change in results].count(True) == 1
-    assert await row_count(storage.engine, BreakMarkRow) == 3
-    assert await storage.breaks.counts(channel=KEY, since=None) == {"U1": 1}
-
-
-async def test_racing_add_and_remove_keep_break_and_marks_consistent(
-    storage: SqlStorage,
-) -> None:
-    """A break exists exactly while its person has a mark, however add and remove interleave."""
-    nudge_id = await posted_nudge(storage, message_id="m1")
-    reaction, button = "reaction:white_check_mark", "button"
-    for round_ in range(10):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=reaction, at=T0)
-        await asyncio.gather(
-            storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=button, at=T0),
-            storage.breaks.remove_mark(nudge_id=nudge_id, person_id="U1", mark=reaction),
-        )
-        assert await row_count(storage.engine, BreakRow) == 1, round_
-        await asyncio.gather(
-            storage.breaks.remove_mark(nudge_id=nudge_id, person_id="U1", mark=button),
-            storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark=reaction, at=T0),
-        )
-        assert await row_count(storage.engine, BreakRow) == 1, round_
-        await storage.breaks.remove_mark(nudge_id=nudge_id, person_id="U1", mark=reaction)
-        assert await row_count(storage.engine, BreakRow) == 0, round_
-        assert await row_count(storage.engine, BreakMarkRow) == 0, round_
-
-
-async def test_counts_per_person_within_bounds(storage: SqlStorage) -> None:
-    ids = [await posted_nudge(storage, message_id=f"m{n}") for n in range(3)]
-    other_id = await posted_nudge(storage, OTHER, message_id="m0")
-    logged = [T0 - timedelta(days=1), T0, T0 + timedelta(days=7)]
-    for nudge_id, at in zip(ids, logged, strict=True):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark="button", at=at)
-    await storage.breaks.add_mark(nudge_id=ids[1], person_id="U2", mark="button", at=T0)
-    await storage.breaks.add_mark(nudge_id=other_id, person_id="U1", mark="button", at=T0)
-
-    counts = storage.breaks.counts
-    assert await counts(channel=KEY, since=None) == {"U1": 3, "U2": 1}
-    assert await counts(channel=KEY, since=T0) == {"U1": 2, "U2": 1}  # since is inclusive
-    week_end = T0 + timedelta(days=7)
-    assert await counts(channel=KEY, since=T0, until=week_end) == {"U1": 1, "U2": 1}  # until: not
-    assert await counts(channel=KEY, since=None, until=T0) == {"U1": 1}
-    assert await counts(channel=OTHER, since=None) == {"U1": 1}
-    unknown = ChannelKey(platform="teams", team_id="x", channel_id="y")
-    assert await counts(channel=unknown, since=None) == {}
-
-
-async def test_break_times_for_streaks(storage: SqlStorage) -> None:
-    ids = [await posted_nudge(storage, message_id=f"m{n}") for n in range(3)]
-    other_id = await posted_nudge(storage, OTHER, message_id="m0")
-    times = [T0 + timedelta(days=2), T0 - timedelta(days=1), T0]
-    for nudge_id, at in zip(ids, times, strict=True):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark="button", at=at)
-    await storage.breaks.add_mark(nudge_id=ids[0], person_id="U2", mark="button", at=T0)
-    await storage.breaks.add_mark(nudge_id=other_id, person_id="U1", mark="button", at=T0)
-
-    result = await storage.breaks.break_times(channel=KEY, since=T0)
-    assert [at for _, at in result] == [T0, T0, T0 + timedelta(days=2)]  # oldest first
-    assert sorted(result) == [("U1", T0), ("U1", T0 + timedelta(days=2)), ("U2", T0)]
-    assert all(at.tzinfo is UTC for _, at in result)
-    assert await storage.breaks.break_times(channel=KEY, since=T0, person_ids=["U2"]) == [
-        ("U2", T0)
-    ]
-    assert await storage.breaks.break_times(channel=KEY, since=T0, person_ids=[]) == []
-    assert len(await storage.breaks.break_times(channel=KEY, since=T0 - timedelta(days=9))) == 4
-
-
-# ---- boards -----------------------------------------------------------------------------------
-
-
-async def test_claim_board_once_per_channel_and_period(storage: SqlStorage) -> None:
-    await schedule(storage)
-    assert await storage.boards.claim_board(channel=KEY, period_key="2026-W48")
-    assert not await storage.boards.claim_board(channel=KEY, period_key="2026-W48")
-    assert await storage.boards.claim_board(channel=KEY, period_key="2026-W49")
-    assert await storage.boards.claim_board(channel=OTHER, period_key="2026-W48")
-
-
-async def test_concurrent_board_claims_have_one_winner(storage: SqlStorage) -> None:
-    await schedule(storage)
-    results = await asyncio.gather(
-        *(storage.boards.claim_board(channel=KEY, period_key="2026-W48") for _ in range(10))
-    )
-    assert results.count(True) == 1
 
 
 # ---- cascades ---------------------------------------------------------------------------------
 
 
 async def test_deleting_a_nudge_deletes_its_breaks_and_marks(storage: SqlStorage) -> None:
-    kept = await posted_nudge(storage, message_id="kept")
+    await posted_nudge(storage, message_id="kept")
     gone = await posted_nudge(storage, message_id="gone")
-    for nudge_id in (kept, gone):
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark="button", at=T0)
+    await storage.breaks.apply_marks([add("kept", "U1", "button"), add("gone", "U1", "button")])
     async with storage.engine.begin() as conn:
         await conn.execute(delete(NudgeRow).where(NudgeRow.id == gone))
     assert await row_count(storage.engine, BreakRow) == 1
@@ -709,8 +150,8 @@ async def test_deleting_a_nudge_deletes_its_breaks_and_marks(storage: SqlStorage
 
 async def test_deleting_a_channel_deletes_everything_of_it(storage: SqlStorage) -> None:
     for key in (KEY, OTHER):
-        nudge_id = await posted_nudge(storage, key, message_id="m1")
-        await storage.breaks.add_mark(nudge_id=nudge_id, person_id="U1", mark="button", at=T0)
+        await posted_nudge(storage, key, message_id="m1")
+        await storage.breaks.apply_marks([add("m1", "U1", "button", key=key)])
         await storage.boards.claim_board(channel=key, period_key="2026-W48")
     async with storage.engine.begin() as conn:
         await conn.execute(delete(ChannelRow).where(ChannelRow.channel_id == "C1"))

@@ -1,210 +1,80 @@
-"""Engine creation, URL handling and the migration entry points (beyond the contract suite)."""
+"""`storage.db.Database`: one per engine and clock for every repository bundle on it, and one
+SQLite write queue per engine whatever the clocks."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
+import gc
+import weakref
+from datetime import UTC, datetime
 
-import pytest
-from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import db as db_module
-from storage.db import (
-    alembic_config,
-    create_engine,
-    current_revision,
-    head_revision,
-    normalize_url,
-    run_migrations,
-)
-
-TABLES = {
-    "alembic_version",
-    "channels",
-    "nudges",
-    "breaks",
-    "break_marks",
-    "board_posts",
-    "workspaces",
-    "people",
-    "conversation_refs",
-    "slack_installations",
-    "slack_bots",
-    "slack_oauth_states",
-    "cooldowns",
-}
+from storage.conversations import SqlConversationRepository
+from storage.db import Database, utc_now
+from storage.engine import create_engine
+from storage.sql import SqlStorage, SqlTenancy
 
 
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("sqlite+aiosqlite:///data/bot.db", "sqlite+aiosqlite:///data/bot.db"),
-        ("sqlite:///data/bot.db", "sqlite+aiosqlite:///data/bot.db"),
-        ("postgresql+asyncpg://u:p@db:5432/bot", "postgresql+asyncpg://u:p@db:5432/bot"),
-        ("postgresql://u@db/bot", "postgresql+asyncpg://u@db/bot"),
-        ("postgres://u@db/bot", "postgresql+asyncpg://u@db/bot"),
-    ],
-)
-def test_normalize_url_picks_the_async_driver(given: str, expected: str) -> None:
-    assert normalize_url(given).render_as_string(hide_password=False) == expected
+def frozen() -> datetime:
+    return datetime(2026, 11, 23, 9, 45, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    ("url", "message"),
-    [
-        ("mysql+aiomysql://u@db/bot", "unsupported"),
-        ("postgresql+psycopg2://u@db/bot", "unsupported"),
-        ("sqlite+pysqlite:///bot.db", "unsupported"),
-        ("sqlite+aiosqlite://", "in-memory"),
-        ("sqlite+aiosqlite:///:memory:", "in-memory"),
-        ("not a url", "malformed"),
-    ],
-)
-def test_normalize_url_rejects_what_we_cannot_run(url: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        normalize_url(url)
+async def test_bundles_on_one_engine_and_clock_share_one_database(db_engine: AsyncEngine) -> None:
+    storage, tenancy = SqlStorage(db_engine), SqlTenancy(db_engine)
+    conversations = SqlConversationRepository(db_engine)
+    shared = Database.shared(db_engine)
+    assert shared.clock is utc_now
+    for repository in (
+        storage.channels,
+        storage.nudges,
+        storage.breaks,
+        storage.boards,
+        tenancy.workspaces,
+        tenancy.people,
+        tenancy.cooldowns,
+        conversations,
+    ):
+        assert repository._db is shared  # type: ignore[attr-defined]
 
 
-async def test_sqlite_engine_settings_and_parent_directory(tmp_path: Path) -> None:
-    path = tmp_path / "not" / "yet" / "there.db"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    try:
-        async with engine.connect() as conn:
-            pragmas = {
-                name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
-                for name in ("journal_mode", "busy_timeout", "foreign_keys")
-            }
-        assert pragmas == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1}
-        assert path.exists()
-    finally:
-        await engine.dispose()
-
-
-async def test_postgres_engine_connects(postgres_url: str) -> None:
-    engine = create_engine(postgres_url)
-    try:
-        async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
-    finally:
-        await engine.dispose()
-
-
-async def _kill_connections(url: str) -> int:
-    """What a Postgres restart (or an idle-connection reaper) does to the bot's pool."""
-    admin = create_engine(url)
-    try:
-        async with admin.connect() as conn:
-            killed = await conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-            return int(killed.scalar_one())
-    finally:
-        await admin.dispose()
-
-
-async def test_postgres_pool_survives_a_restart_of_idle_connections(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+async def test_another_clock_gets_its_own_database_on_the_same_engine(
+    db_engine: AsyncEngine,
 ) -> None:
-    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)  # every reused connection is idle
-    engine = create_engine(postgres_url)
-    try:
-        async with engine.connect() as conn:
-            backend = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        assert await _kill_connections(postgres_url) == 1
-        async with engine.connect() as conn:  # pinged, found dead, replaced: no error
-            again = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        assert again != backend
-    finally:
-        await engine.dispose()
+    ticking = SqlStorage(db_engine).nudges._db  # type: ignore[attr-defined]
+    stopped = SqlStorage(db_engine, clock=frozen).nudges._db  # type: ignore[attr-defined]
+    assert stopped is not ticking and stopped.clock is frozen
+    assert SqlTenancy(db_engine, clock=frozen).people._db is stopped  # type: ignore[attr-defined]
+    # Whatever their clocks, writers to one SQLite file still queue in one line.
+    assert stopped._write_turn is ticking._write_turn
 
 
-async def test_postgres_pool_pings_only_connections_that_sat_idle(postgres_url: str) -> None:
-    engine = create_engine(postgres_url)
-    pings: list[int] = []
-    real_ping = engine.dialect.do_ping
-
-    def counting_ping(dbapi_connection: object) -> bool:
-        pings.append(1)
-        return bool(real_ping(dbapi_connection))
-
-    engine.dialect.do_ping = counting_ping  # type: ignore[method-assign]
-    try:
-        for _ in range(5):  # back to back: no ping on the hot path
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        assert pings == []
-        pool_entry = None
-        async with engine.connect() as conn:
-            pool_entry = (await conn.get_raw_connection())._connection_record
-        assert pool_entry is not None
-        pool_entry.info["idle_since"] -= db_module.IDLE_PING_SECONDS + 1  # as if it sat idle
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        assert pings == [1]
-    finally:
-        await engine.dispose()
-
-
-async def test_revision_is_none_before_the_first_migration(database_url: str) -> None:
-    engine = create_engine(database_url)
-    try:
-        assert await current_revision(engine) is None
-        await run_migrations(engine)
-        assert await current_revision(engine) == head_revision()
-        async with engine.connect() as conn:
-            tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-        assert tables == TABLES
-    finally:
-        await engine.dispose()
-
-
-async def test_migrations_need_no_alembic_ini_or_cwd(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)
+async def test_the_shared_databases_do_not_keep_an_engine_alive(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
+    SqlStorage(engine)
+    SqlTenancy(engine, clock=frozen)
+    assert engine in db_module._SHARED
+    gone = weakref.ref(engine)
+    await engine.dispose()
+    del engine
+    gc.collect()
+    assert gone() is None
+
+
+async def test_every_repository_on_one_sqlite_engine_queues_in_one_line(
+    sqlite_url: str,
+) -> None:
+    """Storage, tenancy and Teams conversations all write through the process's one engine; on
+    SQLite their writers must share one queue, or two of them wait on the file lock and give up
+    after busy_timeout ("database is locked")."""
+    engine = create_engine(sqlite_url)
+    other = create_engine(sqlite_url.replace(".db", "-other.db"))
     try:
-        await run_migrations(engine)
-        assert await current_revision(engine) == head_revision()
+        turn = SqlStorage(engine).nudges._db._write_turn
+        assert turn is not None
+        assert SqlTenancy(engine).workspaces._db._write_turn is turn  # type: ignore[attr-defined]
+        assert SqlConversationRepository(engine)._db._write_turn is turn
+        assert SqlStorage(other).nudges._db._write_turn is not turn
     finally:
         await engine.dispose()
-    assert list(elsewhere.iterdir()) == []
-
-
-def test_head_revision() -> None:
-    assert head_revision() == "0005"
-
-
-def test_alembic_cli_path_uses_database_url(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """What `alembic upgrade head` does with no connection handed in: env.py opens its own."""
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    command.upgrade(alembic_config(), "head")
-
-    async def check() -> str | None:
-        engine = create_engine(sqlite_url)
-        try:
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    assert asyncio.run(check()) == head_revision()
-    command.downgrade(alembic_config(), "base")
-    assert asyncio.run(check()) is None
-
-
-def test_alembic_offline_sql(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db/bot")
-    command.upgrade(alembic_config(), "head", sql=True)
-    sql = capsys.readouterr().out
-    assert "CREATE TABLE channels" in sql
-    assert "CREATE INDEX ix_channels_due_nudge ON channels (next_slot_at) WHERE enabled" in sql
+        await other.dispose()

@@ -1,6 +1,7 @@
 """Installation writes never leak tokens, on each backend (issue 9, item 9): a failed write
 raises `InstallationSaveError`, whose text, chain and traceback hold no token, even on an engine
-built without `hide_parameters`; and `storage.db.create_engine` hides statement parameters."""
+built without `hide_parameters`; and `storage.engine.create_engine` hides statement
+parameters."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from storage.installations import EncryptedInstallationStore, InstallationSaveError, TokenCipher
 
 TOKEN = "xoxb-1111-2222-tokenthatmustneverbelogged"

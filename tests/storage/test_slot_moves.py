@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.ports import ChannelKey, ChannelState, NudgeStatus, PostedNudge, SlotMove
 from storage.models import ChannelRow, NudgeRow
-from storage.repositories import SqlStorage
-from tests.storage.test_contract import KEY, OTHER, SLOT, SPEC, T0, row_count, schedule
+from storage.sql import SqlStorage
+from tests.storage.contract import KEY, OTHER, SLOT, SPEC, T0, row_count, schedule
 
 
 def keys(n: int, team: str = "T1") -> list[ChannelKey]:
@@ -75,9 +75,8 @@ async def test_losers_are_left_out_and_keep_their_cursor(storage: SqlStorage) ->
     await storage.channels.save(
         ChannelState(key=disabled, spec=SPEC, enabled=False, next_slot_at=T0)
     )
-    assert await storage.nudges.skip_slots(
-        channel=moved, expected_slot_at=T0, next_slot_at=T0 + SLOT
-    )
+    skip = SlotMove(channel=moved, expected_slot_at=T0, next_slot_at=T0 + SLOT)
+    assert await storage.nudges.move_slots([skip]) == {moved: None}
     await schedule(storage, ahead, next_slot_at=T0 + SLOT)
 
     won = await storage.nudges.move_slots(
@@ -93,9 +92,7 @@ async def test_a_slot_claimed_already_leaves_that_channel_alone_only(storage: Sq
     posted, fresh = keys(2)
     for key in (posted, fresh):
         await schedule(storage, key)
-    assert await storage.nudges.claim_slot(
-        channel=posted, slot_at=T0, exercise_key="a", next_slot_at=T0 + SLOT, expected_slot_at=T0
-    )
+    assert (await storage.nudges.move_slots([claim(posted, "a")]))[posted] is not None
     await schedule(storage, posted, next_slot_at=T0)  # edited back onto the posted slot
 
     won = await storage.nudges.move_slots([claim(posted, "b"), claim(fresh, "c")])
@@ -227,26 +224,3 @@ async def test_recent_picks_of_many_channels_in_one_read(storage: SqlStorage) ->
     assert found == {a: ["z", "y", "x"], b: ["X", "W"], never: [], unknown: []}
     assert await storage.nudges.recent_exercise_keys_many(channels=[b], limit=1) == {b: ["X"]}
     assert await storage.nudges.recent_exercise_keys_many(channels=[], limit=3) == {}
-
-
-async def test_every_repository_on_one_sqlite_engine_queues_in_one_line(
-    sqlite_url: str,
-) -> None:
-    """Storage, tenancy and Teams conversations each build their own plumbing on the process's
-    one engine; on SQLite their writers must share one queue, or two of them wait on the file
-    lock and give up after busy_timeout ("database is locked")."""
-    from storage.conversations import SqlConversationRepository
-    from storage.db import create_engine
-    from storage.workspaces import SqlTenancy
-
-    engine = create_engine(sqlite_url)
-    other = create_engine(sqlite_url.replace(".db", "-other.db"))
-    try:
-        turn = SqlStorage(engine).nudges._db._write_turn
-        assert turn is not None
-        assert SqlTenancy(engine).workspaces._db._write_turn is turn  # type: ignore[attr-defined]
-        assert SqlConversationRepository(engine)._db._write_turn is turn
-        assert SqlStorage(other).nudges._db._write_turn is not turn
-    finally:
-        await engine.dispose()
-        await other.dispose()

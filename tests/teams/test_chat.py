@@ -24,7 +24,7 @@ from bot.ports import ChannelKey, PostError
 from handlers.teams.app import TeamsBot, build_teams
 from handlers.teams.chat import ConversationLimiter, RateWindow, TeamsChat, classify
 from storage.conversations import SqlConversationRepository
-from storage.db import create_engine, run_migrations
+from storage.engine import create_engine, run_migrations
 from tests.teams import payloads
 from tests.teams.conftest import TEAMS_SETTINGS, teams_key
 from tests.teams.fake_connector import FakeConnector, card_of

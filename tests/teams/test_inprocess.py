@@ -28,9 +28,8 @@ from bot.services import Services
 from handlers.teams.app import TeamsBot, build_teams, register_listeners
 from handlers.teams.chat import TeamsChat
 from storage.conversations import SqlConversationRepository
-from storage.db import create_engine, run_migrations
-from storage.repositories import SqlStorage
-from storage.workspaces import SqlTenancy
+from storage.engine import create_engine, run_migrations
+from storage.sql import SqlStorage, SqlTenancy
 from tests.scenario.conftest import FakeClock
 from tests.teams import payloads
 from tests.teams.conftest import TEAMS_SETTINGS, teams_key

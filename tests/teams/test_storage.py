@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import ChannelKey, ChannelState
+from bot.ports import ChannelKey, ChannelState, MarkChange, MarkOutcome, SlotMove
 from bot.schedules import ScheduleSpec
 from storage.conversations import SqlConversationRepository
 from storage.models import PersonRow
-from storage.repositories import SqlStorage
+from storage.sql import SqlStorage
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 TEAM = f"{TENANT}:19:team-general-0001@thread.tacv2"
@@ -149,13 +149,17 @@ async def test_people_on_a_nudge_first_mover_first(
     nudge = await storage.nudges.create_adhoc(channel=GENERAL, exercise_key="heel-lifts")
     await storage.nudges.mark_posted(nudge.id, message_id="1763884800002", posted_at=NOW)
     for offset, person in enumerate(["grace", "ada", "linus"]):
-        await storage.breaks.add_mark(
-            nudge_id=nudge.id, person_id=person, mark="button", at=NOW + timedelta(seconds=offset)
+        at = NOW + timedelta(seconds=offset)
+        await storage.breaks.apply_marks(
+            [MarkChange(GENERAL, "1763884800002", person, "button", added=True, at=at)]
         )
-    await storage.breaks.add_mark(
-        nudge_id=nudge.id, person_id="ada", mark="reaction:like", at=NOW + timedelta(minutes=1)
+    later = NOW + timedelta(minutes=1)
+    await storage.breaks.apply_marks(
+        [MarkChange(GENERAL, "1763884800002", "ada", "reaction:like", added=True, at=later)]
     )
-    await storage.breaks.remove_mark(nudge_id=nudge.id, person_id="linus", mark="button")
+    await storage.breaks.apply_marks(
+        [MarkChange(GENERAL, "1763884800002", "linus", "button", added=False, at=later)]
+    )
     people = await refs.people_on_nudge(channel=GENERAL, message_id="1763884800002")
     assert people == ["grace", "ada"]
     assert await refs.people_on_nudge(channel=DESIGN, message_id="1763884800002") == []
@@ -175,17 +179,15 @@ async def test_a_teams_slot_is_claimed_once(storage: SqlStorage) -> None:
     due = await storage.channels.due_for_nudge(now=slot, limit=10)
     assert {state.key for state in due} == {GENERAL, SLACK_TWIN}
 
-    async def claim() -> object:
-        return await storage.nudges.claim_slot(
-            channel=GENERAL,
-            slot_at=slot,
-            exercise_key="heel-lifts",
-            next_slot_at=slot + timedelta(minutes=15),
-            expected_slot_at=slot,
-        )
-
-    claims = await asyncio.gather(*(claim() for _ in range(4)))
-    assert sum(c is not None for c in claims) == 1
+    move = SlotMove(
+        channel=GENERAL,
+        expected_slot_at=slot,
+        next_slot_at=slot + timedelta(minutes=15),
+        slot_at=slot,
+        exercise_key="heel-lifts",
+    )
+    claims = await asyncio.gather(*(storage.nudges.move_slots([move]) for _ in range(4)))
+    assert sum(won.get(GENERAL) is not None for won in claims) == 1
     state = await storage.channels.get(GENERAL)
     assert state is not None and state.key == GENERAL
     assert state.next_slot_at == slot + timedelta(minutes=15)
@@ -202,19 +204,21 @@ async def test_teams_marks_are_idempotent_and_found_by_activity_id(storage: SqlS
         await storage.nudges.find_by_message(channel=SLACK_TWIN, message_id="1763884800002") is None
     )
 
+    async def mark(name: str, *, added: bool) -> MarkOutcome:
+        change = MarkChange(GENERAL, "1763884800002", "aad-1", name, added=added, at=NOW)
+        [outcome] = await storage.breaks.apply_marks([change])
+        return outcome
+
     marks = await asyncio.gather(
         *(
-            storage.breaks.add_mark(nudge_id=nudge.id, person_id="aad-1", mark=mark, at=NOW)
-            for mark in ("button", "button", "reaction:like", "reaction:heart")
+            mark(name, added=True)
+            for name in ("button", "button", "reaction:like", "reaction:heart")
         )
     )
-    assert sum(change.changed for change in marks) == 1
+    assert sum(outcome.change.changed for outcome in marks) == 1
+    assert {outcome.nudge_id for outcome in marks} == {nudge.id}
     assert await storage.breaks.counts(channel=GENERAL, since=None) == {"aad-1": 1}
-    for mark in ("button", "reaction:like"):
-        assert not (
-            await storage.breaks.remove_mark(nudge_id=nudge.id, person_id="aad-1", mark=mark)
-        ).changed
-    last = await storage.breaks.remove_mark(
-        nudge_id=nudge.id, person_id="aad-1", mark="reaction:heart"
-    )
-    assert last.changed and last.breaks_on_nudge == 0
+    for name in ("button", "reaction:like"):
+        assert not (await mark(name, added=False)).change.changed
+    last = await mark("reaction:heart", added=False)
+    assert last.change.changed and last.change.breaks_on_nudge == 0
