@@ -33,6 +33,7 @@ class NudgeScheduler:
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._tick_lock = asyncio.Lock()
+        self._stopping = False
 
     def start(self) -> None:
         """Start polling; the first pass runs at once (catching up slots missed while down)."""
@@ -66,7 +67,7 @@ class NudgeScheduler:
         A poll that fires while the previous pass still runs returns at once: the running pass
         picks up whatever became due meanwhile.
         """
-        if self._tick_lock.locked():
+        if self._stopping or self._tick_lock.locked():
             return
         async with self._tick_lock:
             now = self.clock()
@@ -89,6 +90,9 @@ class NudgeScheduler:
         APScheduler's shutdown cancels running coroutine jobs, which could cut a post between
         its claim and its record; so pause first, wait for the pass, then shut down.
         """
+        # A job APScheduler already started but whose pass has not begun yet returns at once
+        # (see tick); shutting down would otherwise cancel it half-way.
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.pause()
         try:
@@ -99,5 +103,11 @@ class NudgeScheduler:
             logger.warning(
                 "a scheduler pass was still running after %.0fs at shutdown", grace_seconds
             )
+        # APScheduler's shutdown cancels job runs still pending (and logs each as a failure):
+        # a run started just now returns at once (`_stopping`), so let it.
+        executor = self._scheduler._lookup_executor("default") if self._scheduler.running else None
+        pending = list(getattr(executor, "_pending_futures", ()))
+        if pending:
+            await asyncio.wait(pending, timeout=grace_seconds)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)

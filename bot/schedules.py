@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays as holidays_lib
 
 from bot.grammar import ALL_DAY_SET, DAY_NAMES, WEEKDAY_SET, WEEKEND_SET
-from bot.i18n import N_, _, ngettext
+from bot.i18n import _, ngettext, weekday_abbreviation
 
 MIN_INTERVAL = timedelta(minutes=15)
 MAX_INTERVAL = timedelta(hours=8)
@@ -25,8 +25,6 @@ ALL_DAYS = ALL_DAY_SET
 WEEKENDS = WEEKEND_SET
 
 _SEARCH_DAYS = 2 * 366  # next_slot_after looks this far ahead
-
-DAY_ABBREVIATIONS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 # ---- schedule model -------------------------------------------------------------------------
@@ -108,7 +106,7 @@ def describe_days(weekdays: frozenset[int]) -> str:
         return _("on weekends")
     if not days:
         return _("on no days")
-    names = [_(DAY_ABBREVIATIONS[d]) for d in days]
+    names = [weekday_abbreviation(d) for d in days]
     if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
         return _("on {first}–{last}").format(first=names[0], last=names[-1])
     return _("on {days}").format(days=", ".join(names))

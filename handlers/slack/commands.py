@@ -166,8 +166,13 @@ def register(app: AsyncApp, services: Services, *, respond: Responder, work: Ack
         if isinstance(checked, Reply):
             await respond(response_url, checked)
             return
+        # An answer replaces the message the button was on only when that message was the
+        # presser's own (ephemeral) one, like a confirmation; a button on a message everyone
+        # sees (a nudge, a hello) answers the presser without touching it.
+        container = body.get("container")
+        ephemeral = isinstance(container, dict) and container.get("is_ephemeral") is True
         await work.run(
             f"/stretch {text} (button)",
             response_url,
-            answer_later(ctx, checked, response_url, replace=True),
+            answer_later(ctx, checked, response_url, replace=ephemeral),
         )

@@ -378,12 +378,14 @@ def block_actions_payload(
     trigger_id: str | None = None,
     action_ts: str | None = None,
     message: JsonDict | None = None,
+    ephemeral: bool = False,
 ) -> JsonDict:
     """A ``block_actions`` payload for a button pressed on a message the bot posted.
 
     Args:
         message: The message as Slack would echo it back (text, blocks, ...); defaults to a
             minimal bot message with ``ts=message_ts``.
+        ephemeral: the button was on an ephemeral message (only the presser saw it).
     """
     echoed: JsonDict = {
         "type": "message",
@@ -407,7 +409,7 @@ def block_actions_payload(
             "type": "message",
             "message_ts": message_ts,
             "channel_id": channel_id,
-            "is_ephemeral": False,
+            "is_ephemeral": ephemeral,
         },
         "trigger_id": trigger_id or new_trigger_id(),
         "team": {"id": team_id, "domain": team_domain},
@@ -454,6 +456,7 @@ def block_actions_body(
     trigger_id: str | None = None,
     action_ts: str | None = None,
     message: JsonDict | None = None,
+    ephemeral: bool = False,
 ) -> str:
     """The HTTP body of a ``block_actions`` request (see :func:`block_actions_payload`)."""
     return interactivity_body(
@@ -474,5 +477,6 @@ def block_actions_body(
             trigger_id=trigger_id,
             action_ts=action_ts,
             message=message,
+            ephemeral=ephemeral,
         )
     )

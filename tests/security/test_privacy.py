@@ -138,12 +138,29 @@ async def test_forget_me_is_confirmed_with_its_button(bot: BotDriver) -> None:
         message_ts=ts,
         team_id=TEAM,
         response_url=bot.slack.response_url("confirmed"),
+        ephemeral=True,  # the question went to the asker only
     )
     assert (await bot.post(body)).status == 200
     answer = await bot.response("confirmed")
     assert "deleted your 1 break" in answer["text"]
     assert answer["replace_original"] is True  # the question is replaced by its answer
     assert await bot.breaks() == {}
+
+
+async def test_a_button_on_a_message_everyone_sees_never_replaces_it(bot: BotDriver) -> None:
+    ts = await nudge(bot)
+    body = payloads.block_actions_body(
+        action_id="stretch_run_0",
+        value="stats",
+        user_id="U0001",
+        channel_id="C0001",
+        message_ts=ts,
+        team_id=TEAM,
+        response_url=bot.slack.response_url("public-button"),
+    )
+    assert (await bot.post(body)).status == 200
+    answer = await bot.response("public-button")
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
 
 
 async def test_export_and_purge_commands(
