@@ -328,7 +328,7 @@ def shell_message(message: str, usage: str) -> str:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.cli_database import upgrade_schema
+    from bot.operations import upgrade_schema
 
     settings = load_database_settings()
     revision = upgrade_schema(settings.DATABASE_URL)
@@ -337,12 +337,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_current(args: argparse.Namespace) -> int:
-    from bot.cli_database import (
-        check_creatable,
-        head_revision,
-        missing_database,
-        schema_revision,
-    )
+    from bot.cli_database import check_creatable, missing_database
+    from bot.operations import head_revision, schema_revision
 
     settings = load_database_settings()
     head = head_revision()
@@ -365,7 +361,7 @@ def _db_current(args: argparse.Namespace) -> int:
 
 
 def _teams_package(args: argparse.Namespace) -> int:
-    from handlers.teams.package import PackageError, build_package
+    from bot.operations import teams_package
 
     app_id = args.app_id or load_teams_app_id()
     if not app_id:
@@ -376,10 +372,7 @@ def _teams_package(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        built = build_package(args.out, app_id.strip(), manifest=args.manifest)
-    except PackageError as exc:
-        print(f"stretchbot: {exc}", file=sys.stderr)
-        return 2
+        built = teams_package(args.out, app_id.strip(), manifest=args.manifest)
     except OSError as exc:
         raise CommandFailed(
             f"cannot write {args.out} ({reason(exc)}): "

@@ -1,24 +1,17 @@
-"""How the short-lived `stretchbot` commands reach the bot's database, and how they fail.
+"""How the short-lived `stretchbot` commands fail when the bot's database cannot be used.
 
 An operator who gets DATABASE_URL wrong, or whose server is down, sees one line that names
 DATABASE_URL and says what to do, never a driver traceback; a command that only reads never
-leaves a new SQLite file behind.
+leaves a new SQLite file behind. (bot/operations.py opens the database; this module only
+looks at paths and translates errors.)
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import sqlite3
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:  # only for annotations: the commands that need no database stay fast
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-T = TypeVar("T")
 
 _SQLITE_PREFIX = "sqlite+aiosqlite:///"
 
@@ -83,71 +76,7 @@ def check_creatable(database_url: str) -> None:
         raise _sqlite_failure(missing, problem)
 
 
-def run_on_database(
-    database_url: str,
-    work: Callable[[AsyncEngine], Awaitable[T]],
-    *,
-    migrate: bool,
-) -> T:
-    """Run `work` on an engine for `database_url` (schema brought up to date first when
-    `migrate`), in a fresh event loop; dispose of the engine afterwards.
-
-    Raises:
-        CommandFailed: the database cannot be reached, opened or migrated; one line that
-            names DATABASE_URL and says what to do.
-    """
-    from storage.engine import create_engine, run_migrations
-
-    missing = missing_database(database_url)
-    if missing is not None and not migrate:  # only a migration may create the file
-        raise CommandFailed(
-            f"no database file at {missing} (DATABASE_URL): set DATABASE_URL to the bot's "
-            "database, or create it with `stretchbot db upgrade`"
-        )
-    _check_sqlite_file(database_url)
-
-    async def session() -> T:
-        engine = create_engine(database_url)
-        try:
-            if migrate:
-                await run_migrations(engine)
-            return await work(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(session())
-    except CommandFailed:
-        raise
-    except Exception as exc:
-        failure = database_failure(exc, database_url)
-        if failure is None:
-            raise
-        raise failure from None
-
-
-def upgrade_schema(database_url: str) -> str | None:
-    """Bring the schema up to date (creating a missing SQLite file); the revision it is at."""
-    from storage.engine import current_revision
-
-    return run_on_database(database_url, current_revision, migrate=True)
-
-
-def schema_revision(database_url: str) -> str | None:
-    """The schema revision of an existing database (None: empty); changes nothing."""
-    from storage.engine import current_revision
-
-    return run_on_database(database_url, current_revision, migrate=False)
-
-
-def head_revision() -> str:
-    """The newest schema revision this code ships."""
-    from storage.engine import head_revision as shipped_head
-
-    return shipped_head()
-
-
-def _check_sqlite_file(database_url: str) -> None:
+def check_sqlite_file(database_url: str) -> None:
     """Open a SQLite file with the standard library first: a folder that cannot be made or a
     file that is no database gets its one line before aiosqlite's worker thread is involved
     (a failed aiosqlite connect can print a thread traceback after the loop has closed)."""

@@ -14,19 +14,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli_database import (
-    CommandFailed,
-    missing_database,
-    reason,
-    run_on_database,
-    unwritable_reason,
-)
+from bot import operations
+from bot.cli_database import CommandFailed, missing_database, reason, unwritable_reason
 from bot.config import load_maintenance_settings
 
 if TYPE_CHECKING:  # only for annotations: `--help` and `keygen` need no SQLAlchemy
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-    from bot.workspaces import PurgeReport
+    from bot.services import Services
+    from bot.workspaces import ExportTable, PurgeReport
 
 # A spreadsheet runs a cell starting with one of these as a formula; the exported ids and
 # texts are ours or Slack's, but an admin opening the file should never run anything.
@@ -129,30 +123,12 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
-    from handlers.slack.manifest import (
-        ManifestError,
-        http_manifest,
-        load_manifest,
-        render,
-        shipped_manifest,
-    )
-
-    try:
-        manifest = load_manifest(args.manifest or shipped_manifest())
-        if args.url:
-            manifest = http_manifest(manifest, args.url)
-    except ManifestError as exc:
-        print(f"stretchbot: {exc}", file=sys.stderr)
-        return 2
-    print(render(manifest, as_json=args.json))
+    print(operations.slack_manifest(url=args.url, source=args.manifest, as_json=args.json))
     return 0
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    from bot.services import Services
-    from storage.sql import SqlStorage, SqlTenancy
+    from bot.installs import PurgeRefused
 
     settings = load_maintenance_settings()
     missing = missing_database(settings.DATABASE_URL)
@@ -161,47 +137,31 @@ def _purge(args: argparse.Namespace) -> int:
             raise CommandFailed(_nothing_stored(args.platform, args.team, missing))
         raise CommandFailed(_no_database(missing, "nothing to purge"))
 
-    async def purge(engine: AsyncEngine) -> tuple[list[PurgeReport], str]:
-        tenancy = SqlTenancy(engine)
+    async def purge(services: Services) -> list[PurgeReport] | PurgeRefused:
         if args.team:
-            workspace = await tenancy.workspaces.get(platform=args.platform, team_id=args.team)
-            if workspace is not None and workspace.installed:
-                return [], (
-                    f"{args.team} is still installed: uninstall the app there first "
-                    "(a purge deletes the data the bot is working with)"
-                )
-            report = await tenancy.workspaces.purge(platform=args.platform, team_id=args.team)
-            # Deleting nothing for a workspace never seen is a mistyped id, not a purge.
-            return ([] if workspace is None and _empty(report) else [report]), ""
-        services = Services.create(
-            SqlStorage(engine),
-            tenancy,
-            {},
-            retention=timedelta(days=settings.DATA_RETENTION_DAYS),
-        )
-        return await services.installs.purge_expired(), ""
+            outcome = await services.installs.purge_now(platform=args.platform, team_id=args.team)
+            return outcome if isinstance(outcome, PurgeRefused) else [outcome]
+        return await services.installs.purge_expired()
 
-    reports, refusal = run_on_database(settings.DATABASE_URL, purge, migrate=True)
-    if refusal:
-        raise CommandFailed(refusal, exit_code=2)
-    if args.team and not reports:
+    outcome = operations.on_services(
+        settings.DATABASE_URL, purge, retention_days=settings.DATA_RETENTION_DAYS
+    )
+    if isinstance(outcome, PurgeRefused):
+        if outcome.installed:
+            raise CommandFailed(outcome.reason, exit_code=2)
         raise CommandFailed(_nothing_stored(args.platform, args.team))
-    for report in reports:
+    for report in outcome:
         print(
             f"purged {report.platform} {report.team_id}: {report.channels} channel(s), "
             f"{report.nudges} nudge(s), {report.breaks} break(s), {report.people} person "
             f"setting(s), {report.tokens} token row(s)"
         )
-    if not reports:
+    if not outcome:
         print(
             f"nothing to purge: no workspace was uninstalled more than "
             f"{settings.DATA_RETENTION_DAYS} day(s) ago"
         )
     return 0
-
-
-def _empty(report: PurgeReport) -> bool:
-    return not (report.channels or report.nudges or report.breaks or report.people or report.tokens)
 
 
 def _no_database(missing: Path, consequence: str) -> str:
@@ -221,9 +181,6 @@ def _nothing_stored(platform: str, team: str, missing: Path | None = None) -> st
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bot.workspaces import ExportTable
-    from storage.sql import SqlTenancy
-
     settings = load_maintenance_settings()
     folder: Path = args.out or Path("export-" + _UNSAFE_IN_FILE_NAME.sub("_", args.team))
     _check_export_folder(folder)
@@ -231,10 +188,10 @@ def _export(args: argparse.Namespace) -> int:
     if missing is not None:
         raise CommandFailed(_nothing_stored(args.platform, args.team, missing))
 
-    async def export(engine: AsyncEngine) -> list[ExportTable]:
-        return await SqlTenancy(engine).workspaces.export(platform=args.platform, team_id=args.team)
+    async def export(services: Services) -> list[ExportTable]:
+        return await services.installs.export(platform=args.platform, team_id=args.team)
 
-    tables = run_on_database(settings.DATABASE_URL, export, migrate=True)
+    tables = operations.on_services(settings.DATABASE_URL, export)
     if not any(table.rows for table in tables):
         raise CommandFailed(_nothing_stored(args.platform, args.team))
     paths = [folder / f"{table.name}.csv" for table in tables]
@@ -275,8 +232,6 @@ def _cell(value: str) -> str:
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
-    from storage.installations import TokenCipher, TokenKeyError, rotate_tokens
-
     settings = load_maintenance_settings()
     if not settings.STRETCHBOT_ENCRYPTION_KEY:
         print(
@@ -288,20 +243,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
     missing = missing_database(settings.DATABASE_URL)
     if missing is not None:
         raise CommandFailed(_no_database(missing, "no tokens to re-encrypt"))
-    cipher = TokenCipher.from_setting(settings.STRETCHBOT_ENCRYPTION_KEY)
-
-    async def rotate(engine: AsyncEngine) -> int:
-        return await rotate_tokens(engine, cipher)
-
-    try:
-        count = run_on_database(settings.DATABASE_URL, rotate, migrate=True)
-    except TokenKeyError as exc:
-        print(
-            f"stretchbot: {exc}; nothing was changed. Add the key they were encrypted with "
-            "after a comma and run this again",
-            file=sys.stderr,
-        )
-        return 1
+    count = operations.rotate_tokens(settings.DATABASE_URL, settings.STRETCHBOT_ENCRYPTION_KEY)
     print(
         f"re-encrypted {count} token value(s) with the first key of STRETCHBOT_ENCRYPTION_KEY; "
         "the other keys can now be removed from it"
