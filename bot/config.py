@@ -36,7 +36,8 @@ HINTS: dict[str, str] = {
     "NOW_COOLDOWN_MINUTES": "use a whole number of minutes from 0 (no limit) to 1440",
     "COMMANDS_PER_MINUTE": "use a whole number from 1 to 1000",
     "SLACK_APP_TOKEN": "set it to an app-level token (xapp-...) with the connections:write scope "
-    "for Socket Mode, or unset it and set SLACK_SIGNING_SECRET for HTTP mode",
+    "(your Slack app's Basic Information, App-Level Tokens) for Socket Mode, or, for HTTP "
+    "mode, leave it unset and set SLACK_SIGNING_SECRET",
     "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your Slack app's Basic Information "
     "page (needed in HTTP mode, i.e. when SLACK_APP_TOKEN is not set)",
     "DATABASE_URL": "use sqlite+aiosqlite:///path/to/file.db or "
@@ -314,7 +315,9 @@ class Settings(MaintenanceSettings):
         elif not self.SLACK_BOT_TOKEN:
             raise ValueError("SLACK_BOT_TOKEN: is not set")
         if not self.SLACK_APP_TOKEN and not self.SLACK_SIGNING_SECRET.strip():
-            raise ValueError("SLACK_SIGNING_SECRET: is not set")
+            # Neither mode is configured. The quick start (README) runs in Socket Mode, so
+            # its missing piece is the app token; HTTP mode is the hint's alternative.
+            raise ValueError("SLACK_APP_TOKEN: is not set (Socket Mode needs it)")
         return self
 
     @property

@@ -187,3 +187,11 @@ def test_every_bad_value_names_the_setting_and_the_fix(name: str, value: str) ->
     assert line.startswith(f"{name} "), line
     assert FIX.search(line), line
     assert "hunter2" not in line and "root@db" not in line  # secrets are not echoed
+
+
+def test_a_bot_token_alone_asks_for_the_app_token_of_the_quick_start() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, env_file=None)
+    line = str(error.value)
+    assert line.startswith("SLACK_APP_TOKEN is not set (Socket Mode needs it)"), line
+    assert "SLACK_SIGNING_SECRET" in line  # the HTTP mode alternative is named too
