@@ -136,9 +136,11 @@ def parse_keys(value: str) -> list[str]:
         ValueError: a key is not a Fernet key (32 url-safe base64-encoded bytes); the message
             says which one, never the key itself.
     """
-    from cryptography.fernet import Fernet  # only when a key is configured or checked
-
     keys = [part.strip() for part in value.split(",") if part.strip()]
+    if not keys:  # the usual token-mode case: no need to load the cryptography library
+        return keys
+    from cryptography.fernet import Fernet  # only when a key is configured
+
     for position, key in enumerate(keys, start=1):
         try:
             Fernet(key)

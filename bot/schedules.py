@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import holidays as holidays_lib
-
 from bot.grammar import ALL_DAY_SET, DAY_NAMES, WEEKDAY_SET, WEEKEND_SET
 from bot.i18n import _, ngettext, weekday_abbreviation
 
@@ -158,7 +156,9 @@ def canonical_timezone(name: str) -> str | None:
 @functools.lru_cache(maxsize=1)
 def supported_countries() -> frozenset[str]:
     """Country codes whose public holidays the `holidays` package knows."""
-    return frozenset(code.upper() for code in holidays_lib.list_supported_countries())
+    import holidays  # only for schedules that name a country: it and dateutil cost ~3 MB
+
+    return frozenset(code.upper() for code in holidays.list_supported_countries())
 
 
 # ---- time helpers ---------------------------------------------------------------------------
@@ -206,8 +206,10 @@ def local_time_to_utc(day: date, wall: time, tz: str) -> datetime:
 
 @functools.lru_cache(maxsize=512)
 def _holiday_dates(country: str, year: int) -> frozenset[date]:
+    import holidays
+
     try:
-        calendar = holidays_lib.country_holidays(country, years=year)
+        calendar = holidays.country_holidays(country, years=year)
     except NotImplementedError:
         # A code the installed holidays package no longer knows: nudge rather than crash.
         return frozenset()
