@@ -40,6 +40,10 @@ def _stats(slack: FakeSlack) -> JsonDict:
         # Files shared with files.completeUploadExternal, per channel, and their bytes.
         "files": dict(Counter(u.channel_id for u in slack.uploads.values() if u.completed)),
         "file_bytes": sum(len(u.data or b"") for u in slack.uploads.values() if u.completed),
+        # Answers that were the per-person command limit's: a benchmark must not measure those.
+        "rate_limited_responses": sum(
+            "Easy there" in str(r.body.get("text", "")) for r in slack.responses
+        ),
     }
 
 

@@ -298,6 +298,12 @@ class Storage(Protocol):
     slot_outcomes: SlotOutcomeRepository
 
 
+class InstallationSaveError(Exception):
+    """An installation (Slack OAuth) could not be written. Its message names the error class
+    and the table only; the database error is deliberately not chained (its text holds the
+    tokens)."""
+
+
 # ---- the Chat port --------------------------------------------------------------------------
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from bot.boards import PersonalFigures
 from bot.commands.base import Call, CommandBase, Reply, Word
 from bot.grammar import Args, nothing_after
-from bot.i18n import N_, _, ngettext
-from bot.replies import DAY_NAMES_LONG, count_breaks
+from bot.i18n import N_, _, format_weekday, ngettext
+from bot.replies import count_breaks
 
 USAGE = "/stretch stats"
 
@@ -55,7 +55,7 @@ def _no_streak(figures: PersonalFigures) -> str:
     return _(
         "No streak running yet: streaks count the channel's scheduled days, and today isn't "
         "one. Your next chance is {day}."
-    ).format(day=_(DAY_NAMES_LONG[figures.next_day.weekday()]))
+    ).format(day=format_weekday(figures.next_day))
 
 
 def parse(args: Args) -> StatsCommand:
