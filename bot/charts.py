@@ -8,14 +8,14 @@ pays its import (about 30 MB) when it first draws a chart, not at start.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
-from bot.i18n import _, ngettext
-from bot.schedules import DAY_ABBREVIATIONS
+from bot.i18n import _, ngettext, weekday_abbreviation
 
 WIDTH_PX = 800  # Slack previews images about 360 px high: at 800x450 the text stays legible
 HEIGHT_PX = 450
@@ -56,7 +56,7 @@ class WeekChart:
 
 def day_label(day: date) -> str:
     """'Mon 23'."""
-    return f"{_(DAY_ABBREVIATIONS[day.weekday()])} {day.day}"
+    return f"{weekday_abbreviation(day.weekday())} {day.day}"
 
 
 def chart_title(chart: WeekChart) -> str:
@@ -145,4 +145,6 @@ async def render_png_off_loop(chart: WeekChart) -> bytes:
     global _DRAWER
     if _DRAWER is None:
         _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stretchbot-chart")
-    return await asyncio.get_running_loop().run_in_executor(_DRAWER, render_png, chart)
+    # The reader's language travels with the context (run_in_executor does not copy it).
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_DRAWER, context.run, render_png, chart)
