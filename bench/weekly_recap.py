@@ -9,7 +9,8 @@ Both replicas call `BoardService.run_due_boards(now)` until neither finds anythi
 
 Figures: wall time of the recap, charts per second, the drawing cost per chart (p50/p90 of
 `render_png` on the recap's own charts, wall and CPU), PNG size, and this process's peak RSS
-before and after matplotlib was imported (`stretchbot run` pays that import on the first chart).
+before and after the recap: the bot draws in a child process (bot/chart_process.py), so its own
+RSS should not grow by matplotlib's ~50 MB.
 Correctness: channels with other than one board message or one shared chart.
 """
 

@@ -229,6 +229,7 @@ async def _start(
     # before that the commands acked already finish (or are answered "try again").
     exits.push_async_callback(_flush_breaks, services)
     exits.push_async_callback(_finish_cards, services)
+    exits.push_async_callback(slack.chat.charts.close)  # the chart-drawing child, if one runs
     exits.push_async_callback(slack.finish_work, COMMANDS_GRACE_SECONDS)
 
     web_app = web.Application()

@@ -21,7 +21,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.charts import WeekChart, alt_text, chart_title, render_png_off_loop
+from bot.chart_process import ChartDrawer
+from bot.charts import WeekChart, alt_text, chart_title
 from bot.exercises import Exercise
 from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, PostError, PostResult
@@ -131,6 +132,7 @@ class SlackChat:
         # many channels of one workspace goes out at most `per_workspace` posts at a time.
         self._per_workspace = per_workspace
         self._workspace_slots: dict[str, asyncio.Semaphore] = {}
+        self.charts = ChartDrawer()  # the weekly chart is drawn in a child process
 
     @classmethod
     def single_workspace(
@@ -177,7 +179,7 @@ class SlackChat:
         client = await self._client_for(channel.team_id)
         if client is None:
             return NOT_INSTALLED
-        png = await render_png_off_loop(chart)
+        png = await self.charts.draw(chart)
         slots = self._workspace_slots.setdefault(
             channel.team_id, asyncio.Semaphore(self._per_workspace)
         )
