@@ -180,7 +180,7 @@ def test_export_never_overwrites_without_force(tmp_path: Path, seeded: dict[str,
     first = run_cli("export", "--team", TEAM, "--out", str(out), cwd=tmp_path, env=seeded)
     assert first.returncode == 0, first
     written = sorted(path.name for path in out.iterdir())
-    assert written == ["breaks.csv", "channels.csv", "nudges.csv"]
+    assert written == ["breaks.csv", "channels.csv", "group_breaks.csv", "nudges.csv"]
     (out / "nudges.csv").write_text("edited by an admin\n")
 
     again = run_cli("export", "--team", TEAM, "--out", str(out), cwd=tmp_path, env=seeded)
