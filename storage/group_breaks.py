@@ -181,26 +181,25 @@ class SqlGroupBreakRepository:
         return FinishOutcome(group=group, finished=won is not None)
 
     async def _row(
-        self, session: AsyncSession, channel: ChannelKey, message_id: str
+        self, session: AsyncSession, channel: ChannelKey, message_id: str, *, lock: bool = True
     ) -> GroupBreakRow | None:
         # Locked in a write (FOR UPDATE on Postgres; SQLite's writers are serialised already),
         # so a join cannot slip in after Done, nor two Done presses interleave.
-        row: GroupBreakRow | None = await session.scalar(
-            select(GroupBreakRow)
-            .where(
-                and_(
-                    GroupBreakRow.channel_pk == channel_pk(channel).scalar_subquery(),
-                    GroupBreakRow.message_id == message_id,
-                )
+        query = select(GroupBreakRow).where(
+            and_(
+                GroupBreakRow.channel_pk == channel_pk(channel).scalar_subquery(),
+                GroupBreakRow.message_id == message_id,
             )
-            .with_for_update(of=GroupBreakRow)
         )
+        if lock:
+            query = query.with_for_update(of=GroupBreakRow)
+        row: GroupBreakRow | None = await session.scalar(query)
         return row
 
     async def _find(
         self, session: AsyncSession, channel: ChannelKey, message_id: str
     ) -> GroupBreak | None:
-        row = await self._row(session, channel, message_id)
+        row = await self._row(session, channel, message_id, lock=False)
         return None if row is None else await self._group(session, channel, row)
 
     async def _group(
