@@ -192,6 +192,9 @@ async def test_friday_board_has_team_lines_and_one_chart_upload(bot: BotDriver) 
     assert "1. <@U0002> 1 break" in board["text"]  # the text board stays for screen readers
     # By hand: one mover on Monday, one active: the 50% goal met on 1 of 5 scheduled days.
     assert "Team goal (50%) met on 1 of 5 scheduled days this week" in board["text"]
+    # Nobody moved last week: U0002's gain is their 1 break; one day is short of the 3 needed.
+    assert "Most improved: <@U0002> (+1 break on last week)" in board["text"]
+    assert "Moved on 3+ days" not in board["text"]
     [upload_call] = bot.slack.calls_to("files.getUploadURLExternal")
     [complete_call] = bot.slack.calls_to("files.completeUploadExternal")
     assert complete_call.params["channel_id"] == "C0001"
@@ -220,3 +223,28 @@ async def test_a_refused_upload_keeps_the_board_and_is_not_retried(bot: BotDrive
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_stats_say_how_many_freezes_the_streak_used(bot: BotDriver) -> None:
+    await schedule(bot, "every 2h 09:00-17:00 weekdays tz Europe/Berlin")
+    # Breaks on Monday and Wednesday; Tuesday missed (bridged by the week's freeze).
+    for day in (23, 25):
+        at = datetime(2026, 11, day, 10, 0, tzinfo=UTC)  # 11:00 Berlin
+        bot.clock.set(at)
+        outcomes = await bot.services.nudging.run_due_nudges(at)
+        assert [o.decision for o in outcomes] == ["posted"]
+        ts = bot.posts()[-1]["ts"]
+
+        async def recorded(ts: str = ts) -> bool:
+            found = await bot.services.storage.nudges.find_by_message(channel=key(), message_id=ts)
+            return found is not None
+
+        await eventually(recorded, what="the nudge's id")
+        await bot.react(user="U0001", ts=ts)
+    await breaks_become(bot, {"U0001": 2})
+    reply = await bot.command("stats")
+    assert reply is not None
+    assert "Current streak: 2 scheduled days in a row (1 freeze used)." in reply["text"]
+    await bot.command("freezes 0")
+    reply = await bot.command("stats")
+    assert reply is not None and "Current streak: 1 scheduled day in a row." in reply["text"]
