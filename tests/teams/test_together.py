@@ -10,7 +10,7 @@ from typing import Any
 
 from handlers.teams import team_cards
 from tests.teams import payloads
-from tests.teams.conftest import TeamsDriver
+from tests.teams.conftest import TeamsDriver, teams_key
 from tests.teams.fake_connector import card_of, card_text
 from tests.teams.payloads import ADA, GENERAL, GRACE, LINUS
 
@@ -107,3 +107,15 @@ async def test_friday_chart_is_a_teams_chart_card(teams: TeamsDriver) -> None:
     assert element["type"] == "Chart.VerticalBar"
     assert [(p["x"], p["y"]) for p in element["data"]][:2] == [("Mon 23", 1), ("Tue 24", 0)]
     assert element["data"][0]["color"] == "good"
+
+
+async def test_goal_and_freezes_work_as_bot_commands_in_teams(teams: TeamsDriver) -> None:
+    await teams.install()
+    [answer] = await teams.say("stretch goal 70%")
+    assert "the team goal is now 70%" in answer.body["text"]
+    [answer] = await teams.say("stretch freezes 2")
+    assert "2 streak freezes per person per week" in answer.body["text"]
+    state = await teams.services.storage.channels.get(teams_key())
+    assert state is not None and (state.team_goal, state.streak_freezes) == (70, 2)
+    [answer] = await teams.say("stretch goal")
+    assert "Team goal: 70%" in answer.body["text"]
