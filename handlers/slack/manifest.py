@@ -46,7 +46,7 @@ def load_manifest(path: Path) -> dict[str, Any]:
 
 def http_manifest(manifest: dict[str, Any], url: str) -> dict[str, Any]:
     """The manifest for HTTP mode at `url` (https://host[/prefix]): Socket Mode off, commands,
-    events and interactivity at `url`/slack/events, the OAuth redirect at
+    events, interactivity and menu options at `url`/slack/events, the OAuth redirect at
     `url`/slack/oauth_redirect."""
     parts = urlsplit(url.strip())
     if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
@@ -62,7 +62,10 @@ def http_manifest(manifest: dict[str, Any], url: str) -> dict[str, Any]:
     settings = result.setdefault("settings", {})
     settings["socket_mode_enabled"] = False
     settings.setdefault("event_subscriptions", {})["request_url"] = events_url
-    settings.setdefault("interactivity", {"is_enabled": True})["request_url"] = events_url
+    interactivity = settings.setdefault("interactivity", {"is_enabled": True})
+    interactivity["request_url"] = events_url
+    # The settings modal's searched menus (time zones, countries) load options from here.
+    interactivity["message_menu_options_url"] = events_url
     result.setdefault("oauth_config", {})["redirect_urls"] = [base + REDIRECT_PATH]
     return result
 

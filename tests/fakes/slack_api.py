@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from tests.fakes.slack_surfaces import SurfacesApi
+
 JsonDict = dict[str, Any]
 
 # Methods that work without a token (OAuth uses client credentials instead).
@@ -66,6 +68,8 @@ DEFAULT_SCOPES = (
     "reactions:read",
     "reactions:write",
     "users:read",
+    "im:history",
+    "app_mentions:read",
 )
 
 
@@ -305,6 +309,9 @@ class FakeSlack:
             "reactions.remove": self._reactions_remove,
             "oauth.v2.access": self._oauth_v2_access,
         }
+        # views.*, users.conversations, conversations.open (tests/fakes/slack_surfaces.py)
+        self.surfaces = SurfacesApi(self)
+        self._handlers.update(self.surfaces.handlers())
         self.oauth_v2_access_response: JsonDict = {
             "ok": True,
             "app_id": app_id,
@@ -787,6 +794,8 @@ class FakeSlack:
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _postable_channel(self, channel_id: Any) -> tuple[FakeChannel | None, _Reply | None]:
+        if isinstance(channel_id, str) and channel_id[:1] in ("U", "W") and channel_id[1:]:
+            channel_id = self.surfaces.open_im(channel_id).id  # a user id: the app's DM
         channel = self.channels.get(channel_id) if isinstance(channel_id, str) else None
         if channel is None:
             return None, _error("channel_not_found")
