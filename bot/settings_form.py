@@ -11,7 +11,9 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -157,6 +159,29 @@ def initial_values(
     for part in parts:
         values.update(part.initial(state, defaults))
     return values
+
+
+@functools.lru_cache(maxsize=1)
+def timezone_names() -> tuple[str, ...]:
+    """The IANA zones a schedule may use, sorted (what a searched menu offers)."""
+    return tuple(
+        sorted(zone for zone in zoneinfo.available_timezones() if canonical_timezone(zone) == zone)
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def holiday_countries() -> dict[str, str]:
+    """Country code -> English name, for the countries whose public holidays are known,
+    sorted by name."""
+    from holidays import registry
+
+    known = supported_countries()
+    names = {
+        entry[1]: module.replace("_", " ").title()
+        for module, entry in registry.COUNTRIES.items()
+        if entry[1] in known
+    }
+    return dict(sorted(names.items(), key=lambda item: item[1]))
 
 
 # ---- the schedule: `every 45m 09:00-17:00 weekdays tz Europe/Berlin [holidays US]` -----------

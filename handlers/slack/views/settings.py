@@ -9,15 +9,20 @@ zones and countries (about 600 zones and 250 countries: more than a static selec
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import _
-from bot.schedules import canonical_timezone
-from bot.settings_form import FormInput, InputKind, SettingsForm, Value
+from bot.settings_form import (
+    FormInput,
+    InputKind,
+    SettingsForm,
+    Value,
+    holiday_countries,
+    timezone_names,
+)
 from handlers.slack.fields import CONVERSATION, slack_id
 from handlers.slack.views.home import HomePlace
 
@@ -189,34 +194,9 @@ def _value(kind: InputKind, entry: Mapping[str, Any]) -> Value:
 # ---- searched menus --------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _zones() -> tuple[str, ...]:
-    import zoneinfo
-
-    return tuple(
-        sorted(zone for zone in zoneinfo.available_timezones() if canonical_timezone(zone) == zone)
-    )
-
-
-@functools.lru_cache(maxsize=1)
-def _countries() -> dict[str, str]:
-    """Country code -> name, for the countries whose public holidays are known."""
-    from holidays import registry
-
-    from bot.schedules import supported_countries
-
-    known = supported_countries()
-    names: dict[str, str] = {}
-    for module, entry in registry.COUNTRIES.items():
-        code = entry[1]
-        if code in known:
-            names[code] = module.replace("_", " ").title()
-    return dict(sorted(names.items(), key=lambda item: item[1]))
-
-
 def _option_text(kind: InputKind, value: str) -> str:
     if kind is InputKind.COUNTRY:
-        name = _countries().get(value.upper())
+        name = holiday_countries().get(value.upper())
         return f"{name} ({value.upper()})" if name else value
     return value.replace("_", " ")
 
@@ -233,13 +213,13 @@ def search_options(kind: InputKind, query: object) -> list[dict[str, Any]]:
     """The options of a searched menu for what the person typed (at most 100)."""
     typed = str(query)[:64].strip().lower().replace(" ", "_") if isinstance(query, str) else ""
     if kind is InputKind.TIMEZONE:
-        found = [zone for zone in _zones() if typed in zone.lower()]
+        found = [zone for zone in timezone_names() if typed in zone.lower()]
         # Zones whose city starts with the text first: "ber" finds Europe/Berlin before Cuba's.
         found.sort(key=lambda zone: (not zone.lower().rsplit("/", 1)[-1].startswith(typed), zone))
         return [_option(zone, _option_text(kind, zone)) for zone in found[:MAX_OPTIONS]]
     spaced = typed.replace("_", " ")
     options = [_option(NO_COUNTRY, _("No holidays: nudge on public holidays too"))]
-    for code, name in _countries().items():
+    for code, name in holiday_countries().items():
         if spaced in name.lower() or typed == code.lower():
             options.append(_option(code, f"{name} ({code})"))
     return options[:MAX_OPTIONS]
