@@ -2,15 +2,17 @@
 the Teams personal "home" card): their breaks this week, their best streak, and the channels
 they share with the bot that have a schedule, soonest nudge first, a page at a time.
 
-Everything comes from two reads (`HomeRepository.person_home`), however many channels the
-person is in: the platform says which channels those are (Slack: `users.conversations`), the
-database which of them have a schedule.
+Everything comes from two reads (`HomeRepository`), however many channels the person is in:
+the platform says which channels those are (Slack: `users.conversations`), the database which
+of them have a schedule; the person's breaks are read while the platform answers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -37,19 +39,18 @@ class ChannelBreaks:
 
 @dataclass(frozen=True)
 class PersonRows:
-    """What `HomeRepository.person_home` reads."""
+    """What `HomeRepository.person_channels` reads."""
 
     workspace_known: bool = False
     admins_only: bool = False
     opted_out: bool = False
     channels: tuple[ChannelState, ...] = ()  # the page of scheduled channels, in order
     total_channels: int = 0  # scheduled channels in all
-    breaks: tuple[ChannelBreaks, ...] = ()
     offset: int = 0  # where the page starts (0 when the one asked for was past the end)
 
 
 class HomeRepository(Protocol):
-    async def person_home(
+    async def person_channels(
         self,
         *,
         platform: str,
@@ -61,14 +62,26 @@ class HomeRepository(Protocol):
         offset: int,
         team_prefix: str | None = None,
     ) -> PersonRows:
-        """In two statements: the workspace's settings and the person's opt-out; the page
-        (`limit`, `offset`) of scheduled channels among `channel_ids` (None: the channels
-        where the person has a break since `since`), running ones first, soonest next slot
-        first, and how many there are in all; the person's breaks since `since` with their
-        channels' schedules.
+        """In one statement: the workspace's settings, the person's opt-out, and the page
+        (`limit`, `offset`; past the end: the first) of the scheduled channels among
+        `channel_ids` (None: those where the person has a break since `since`), running ones
+        first, soonest next slot first, with how many there are in all (`breaks` empty).
 
         The channels are the workspace's (`team_id`), or with `team_prefix` every workspace
         whose id starts with it (a Teams tenant: `<tenant>:`)."""
+        ...
+
+    async def person_breaks(
+        self,
+        *,
+        platform: str,
+        team_id: str,
+        person_id: str,
+        since: datetime,
+        team_prefix: str | None = None,
+    ) -> tuple[ChannelBreaks, ...]:
+        """In one statement: the person's breaks since `since`, by channel, with each
+        channel's schedule (scoped like `person_channels`)."""
         ...
 
 
@@ -183,7 +196,7 @@ class HomeService:
         platform: str,
         team_id: str,
         person_id: str,
-        member_of: Sequence[str] | None,
+        member_of: Collection[str] | Awaitable[Collection[str] | None] | None,
         page: int = 0,
         page_size: int = PAGE_SIZE,
         team_prefix: str | None = None,
@@ -191,23 +204,40 @@ class HomeService:
         """The person's page `page` (0-based; past the end: the first).
 
         Args:
-            member_of: the ids of the channels the person is in, as the platform lists them;
-                None when it cannot (then: the channels where the person moved lately).
-            team_prefix: see `HomeRepository.person_home`.
+            member_of: the ids of the channels the person is in, as the platform lists them,
+                or an awaitable of them (a listing in flight: the person's breaks are read
+                meanwhile); None when the platform cannot list them (then: the channels where
+                the person moved lately).
+            team_prefix: see `HomeRepository.person_channels`.
         """
         now = self.clock()
-        ids = list(dict.fromkeys(member_of))[:MAX_CHANNEL_IDS] if member_of is not None else None
-        rows = await self.repository.person_home(
-            platform=platform,
-            team_id=team_id,
-            person_id=person_id,
-            channel_ids=ids,
-            since=now - STREAK_LOOKBACK,
-            limit=page_size,
-            offset=max(0, page) * page_size,
-            team_prefix=team_prefix,
+        since = now - STREAK_LOOKBACK
+        breaks = asyncio.ensure_future(
+            self.repository.person_breaks(
+                platform=platform,
+                team_id=team_id,
+                person_id=person_id,
+                since=since,
+                team_prefix=team_prefix,
+            )
         )
-        figures = {moved.key: channel_figures(moved, now, self.default_tz) for moved in rows.breaks}
+        try:
+            listed = await member_of if inspect.isawaitable(member_of) else member_of
+            ids = list(dict.fromkeys(listed))[:MAX_CHANNEL_IDS] if listed is not None else None
+            rows = await self.repository.person_channels(
+                platform=platform,
+                team_id=team_id,
+                person_id=person_id,
+                channel_ids=ids,
+                since=since,
+                limit=page_size,
+                offset=max(0, page) * page_size,
+                team_prefix=team_prefix,
+            )
+            moved = await breaks
+        finally:
+            breaks.cancel()  # done already, unless something above failed
+        figures = {item.key: channel_figures(item, now, self.default_tz) for item in moved}
         week = sum(counts[0] for counts in figures.values())
         best_key, best = None, 0
         for key, (_week, streak) in sorted(figures.items(), key=lambda item: item[0].channel_id):
@@ -242,5 +272,5 @@ class HomeService:
             total_channels=rows.total_channels,
             page=rows.offset // page_size,
             page_size=page_size,
-            listed=member_of is not None,
+            listed=listed is not None,
         )

@@ -1,10 +1,11 @@
 """A person's page on SQL: `SqlHomeRepository`, two statements whatever the number of channels.
 
-The first reads the workspace's `admins_only`, the person's opt-out and one page of the
+`person_channels` reads the workspace's `admins_only`, the person's opt-out and one page of the
 scheduled channels among the ids a platform listed (a JSON array bound as one parameter, read
-as a table, so the statement text never changes), with their total; the second the person's
-breaks since the lookback with their channels' schedules, through `ix_breaks_person_logged`.
-Both are scoped by (platform, team_id), or by a workspace id prefix for a Teams tenant.
+as a table, so the statement text never changes), with their total; `person_breaks` the
+person's breaks since the lookback with their channels' schedules, through
+`ix_breaks_person_logged`. Both are scoped by (platform, team_id), or by a workspace id prefix
+for a Teams tenant, and run outside a transaction (each its own snapshot).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from sqlalchemy import (
     literal_column,
 )
 from sqlalchemy import select as sql_select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.home import ChannelBreaks, PersonRows
 from bot.ports import ChannelKey
@@ -157,8 +157,15 @@ class SqlHomeRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Each read is one statement: no transaction around it saves the BEGIN and ROLLBACK
+        # round trips on Postgres.
+        self._engine = (
+            db.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if db.dialect == "postgresql"
+            else db.engine
+        )
 
-    async def person_home(
+    async def person_channels(
         self,
         *,
         platform: str,
@@ -171,29 +178,19 @@ class SqlHomeRepository:
         team_prefix: str | None = None,
     ) -> PersonRows:
         require_aware(since=since)
-        prefixed = team_prefix is not None
-        params: dict[str, Any] = {
-            "platform": platform,
-            "team_id": team_id,
-            "person_id": person_id,
-            "since": since,
-            "limit": max(1, limit),
-            "offset": max(0, offset),
-        }
-        if prefixed:
-            params["team_prefix"] = like_prefix(team_prefix or "")
+        params = _params(platform, team_id, person_id, since, team_prefix)
+        params.update(limit=max(1, limit), offset=max(0, offset))
         listed = channel_ids is not None
         if listed:
             params["ids"] = json.dumps(list(channel_ids or ()), separators=(",", ":"))
-        page = _PAGES[(self._db.dialect, listed, prefixed)]
-        async with self._db.connect() as conn:
+        page = _PAGES[(self._db.dialect, listed, team_prefix is not None)]
+        async with self._engine.connect() as conn:
             rows = (await conn.execute(page, params)).all()
             if not rows and params["offset"]:  # a page past the end: the first one instead
                 params["offset"] = 0
                 rows = (await conn.execute(page, params)).all()
-            moved = await self._breaks(conn, prefixed, params)
         if not rows:
-            return PersonRows(breaks=moved)
+            return PersonRows()
         first = rows[0]
         return PersonRows(
             workspace_known=first.ws_id is not None,
@@ -201,23 +198,30 @@ class SqlHomeRepository:
             opted_out=bool(first.p_opted_out),
             channels=tuple(state_from_row(row) for row in rows if row.id is not None),
             total_channels=int(first.total_channels or 0),
-            breaks=moved,
             offset=params["offset"],
         )
 
-    async def _breaks(
-        self, conn: AsyncConnection, prefixed: bool, params: dict[str, Any]
+    async def person_breaks(
+        self,
+        *,
+        platform: str,
+        team_id: str,
+        person_id: str,
+        since: datetime,
+        team_prefix: str | None = None,
     ) -> tuple[ChannelBreaks, ...]:
+        require_aware(since=since)
+        params = _params(platform, team_id, person_id, since, team_prefix)
         grouped: dict[tuple[str, str], list[datetime]] = {}
         specs: dict[tuple[str, str], Any] = {}
-        for row in await conn.execute(_BREAKS[prefixed], params):
-            where = (row.team_id, row.channel_id)
-            times = grouped.get(where)
-            if times is None:
-                times = grouped[where] = []
-                specs[where] = spec_from_row(row)
-            times.append(row.logged_at)
-        platform = params["platform"]
+        async with self._engine.connect() as conn:
+            for row in await conn.execute(_BREAKS[team_prefix is not None], params):
+                where = (row.team_id, row.channel_id)
+                times = grouped.get(where)
+                if times is None:
+                    times = grouped[where] = []
+                    specs[where] = spec_from_row(row)
+                times.append(row.logged_at)
         return tuple(
             ChannelBreaks(
                 key=ChannelKey(platform, team, channel),
@@ -226,3 +230,17 @@ class SqlHomeRepository:
             )
             for (team, channel), times in grouped.items()
         )
+
+
+def _params(
+    platform: str, team_id: str, person_id: str, since: datetime, team_prefix: str | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "platform": platform,
+        "team_id": team_id,
+        "person_id": person_id,
+        "since": since,
+    }
+    if team_prefix is not None:
+        params["team_prefix"] = like_prefix(team_prefix)
+    return params

@@ -96,15 +96,21 @@ class ChannelListing:
         self,
         client_for: ClientFor,
         *,
-        ttl: float = LISTING_SECONDS,
-        per_minute: float = CALLS_PER_MINUTE,
-        burst: float = BURST,
+        ttl: float | None = None,
+        per_minute: float | None = None,
+        burst: float | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
+        # None: the module's figures as they are when the bot starts (a benchmark measuring
+        # the bot, not Slack's rate tier, raises them first).
         self._client_for = client_for
-        self.ttl = ttl
+        self.ttl = LISTING_SECONDS if ttl is None else ttl
         self.clock = clock
-        self.budget = WorkspaceBudget(per_minute, burst, clock)
+        self.budget = WorkspaceBudget(
+            CALLS_PER_MINUTE if per_minute is None else per_minute,
+            BURST if burst is None else burst,
+            clock,
+        )
         self._cache: OrderedDict[tuple[str, str], tuple[float, frozenset[str]]] = OrderedDict()
         self._running: dict[tuple[str, str], asyncio.Future[frozenset[str] | None]] = {}
 

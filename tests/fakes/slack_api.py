@@ -86,6 +86,8 @@ class Call:
         status: HTTP status the fake answered.
         response: The JSON body the fake answered.
         received_at: When the request arrived (event loop time, seconds).
+        answered_at: When its answer was ready, serialised (the fake's own time is the
+            difference, `latency` included).
     """
 
     method: str
@@ -96,6 +98,7 @@ class Call:
     status: int = 200
     response: JsonDict = field(default_factory=dict)
     received_at: float = 0.0
+    answered_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -747,6 +750,8 @@ class FakeSlack:
         headers = dict(reply.headers)
         if reply.status == 200 and token and token.startswith("xoxb-"):
             headers.setdefault("X-OAuth-Scopes", ",".join(self.scopes))
+        response = web.json_response(reply.body, status=reply.status, headers=headers)
+        now = asyncio.get_running_loop().time()
         self.calls.append(
             Call(
                 method=method,
@@ -756,13 +761,12 @@ class FakeSlack:
                 content_type=request.content_type,
                 status=reply.status,
                 response=reply.body,
-                received_at=(
-                    asyncio.get_running_loop().time() if received_at is None else received_at
-                ),
+                received_at=now if received_at is None else received_at,
+                answered_at=now,
             )
         )
         await self._notify()
-        return web.json_response(reply.body, status=reply.status, headers=headers)
+        return response
 
     def _dispatch(self, method: str, params: JsonDict, token: str | None) -> _Reply:
         fault = self._take_fault(method)

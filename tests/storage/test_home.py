@@ -1,17 +1,17 @@
-"""The storage contract for `SqlHomeRepository.person_home`: a person's page in two statements.
+"""The storage contract for `SqlHomeRepository`: a person's page in two statements.
 
 Each test runs once per backend (SQLite always, Postgres with TEST_POSTGRES_URL).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.home import PersonRows
+from bot.home import ChannelBreaks, PersonRows
 from bot.ports import ChannelKey, ChannelState
 from storage.home import like_prefix
 from storage.sql import SqlStorage, SqlTenancy
@@ -24,6 +24,15 @@ def key(channel: str, team: str = "T1", platform: str = "slack") -> ChannelKey:
     return ChannelKey(platform, team, channel)
 
 
+@dataclass(frozen=True)
+class Read:
+    rows: PersonRows
+    breaks: tuple[ChannelBreaks, ...]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.rows, name)
+
+
 async def read(
     engine: AsyncEngine,
     ids: list[str] | None,
@@ -34,8 +43,10 @@ async def read(
     offset: int = 0,
     prefix: str | None = None,
     platform: str = "slack",
-) -> PersonRows:
-    return await SqlTenancy(engine).home.person_home(
+) -> Read:
+    """Both reads of a person's page."""
+    home = SqlTenancy(engine).home
+    rows = await home.person_channels(
         platform=platform,
         team_id=team,
         person_id=person,
@@ -45,6 +56,10 @@ async def read(
         offset=offset,
         team_prefix=prefix,
     )
+    breaks = await home.person_breaks(
+        platform=platform, team_id=team, person_id=person, since=SINCE, team_prefix=prefix
+    )
+    return Read(rows, breaks)
 
 
 async def test_only_listed_channels_with_a_schedule_soonest_first(
@@ -114,7 +129,7 @@ async def test_workspace_person_and_breaks(storage: SqlStorage, db_engine: Async
     assert moved[key("C1")].times == (T0,) and moved[key("C1")].spec == SPEC
     assert moved[key("C2")].times == (T0 + SLOT,) and moved[key("C2")].spec is None
     # Someone unknown in a workspace the bot never saw: one empty answer.
-    assert await read(db_engine, ["C1"], team="T404", person="U9") == PersonRows()
+    assert await read(db_engine, ["C1"], team="T404", person="U9") == Read(PersonRows(), ())
 
 
 async def test_without_a_listing_the_channels_where_the_person_moved(

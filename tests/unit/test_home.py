@@ -3,6 +3,7 @@ zone and days; when each channel's next nudge comes; the words for them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -31,17 +32,26 @@ def running(channel: str, spec: ScheduleSpec = BERLIN, **changes: object) -> Cha
 
 
 class FakeRepository:
-    def __init__(self, rows: PersonRows) -> None:
+    def __init__(self, rows: PersonRows, breaks: tuple[ChannelBreaks, ...]) -> None:
         self.rows = rows
+        self.breaks = breaks
         self.asked: list[dict[str, object]] = []
 
-    async def person_home(self, **kw: object) -> PersonRows:
+    async def person_channels(self, **kw: object) -> PersonRows:
         self.asked.append(kw)
         return self.rows
 
+    async def person_breaks(self, **kw: object) -> tuple[ChannelBreaks, ...]:
+        return self.breaks
 
-async def summary_of(rows: PersonRows, member_of: Sequence[str] | None = ("C1",), page: int = 0):  # type: ignore[no-untyped-def]
-    repository = FakeRepository(rows)
+
+async def summary_of(  # type: ignore[no-untyped-def]
+    rows: PersonRows,
+    member_of: Sequence[str] | None = ("C1",),
+    page: int = 0,
+    breaks: tuple[ChannelBreaks, ...] = (),
+):
+    repository = FakeRepository(rows, breaks)
     service = HomeService(repository, clock=lambda: NOW, default_tz="UTC")
     summary = await service.summary(
         platform="slack", team_id="T1", person_id="U1", member_of=member_of, page=page
@@ -58,16 +68,16 @@ async def test_figures_across_channels_each_in_its_own_week_and_days() -> None:
         workspace_known=True,
         channels=(running("C1"), running("C2", DAILY_TOKYO)),
         total_channels=2,
-        breaks=(
-            # Mon, Tue, Wed this week + last Friday: a 4-day weekday streak in Berlin.
-            ChannelBreaks(key("C1"), BERLIN, days_ago(0, 1, 2, 5)),
-            # Daily in Tokyo: yesterday and the day before; today nothing yet.
-            ChannelBreaks(key("C2"), DAILY_TOKYO, days_ago(1, 2)),
-            # No schedule any more: weekdays count, in the default zone.
-            ChannelBreaks(key("C3"), None, days_ago(9)),
-        ),
     )
-    summary, asked = await summary_of(rows, member_of=["C1", "C2", "C1"])
+    breaks = (
+        # Mon, Tue, Wed this week + last Friday: a 4-day weekday streak in Berlin.
+        ChannelBreaks(key("C1"), BERLIN, days_ago(0, 1, 2, 5)),
+        # Daily in Tokyo: yesterday and the day before; today nothing yet.
+        ChannelBreaks(key("C2"), DAILY_TOKYO, days_ago(1, 2)),
+        # No schedule any more: weekdays count, in the default zone.
+        ChannelBreaks(key("C3"), None, days_ago(9)),
+    )
+    summary, asked = await summary_of(rows, member_of=["C1", "C2", "C1"], breaks=breaks)
     assert asked["channel_ids"] == ["C1", "C2"]  # each id once
     assert asked["since"] == NOW - timedelta(days=400) and asked["limit"] == 20
     assert summary.week_breaks == 3 + 2
@@ -112,34 +122,51 @@ def test_next_nudge_uses_the_cursor_and_knows_pauses() -> None:
 
 
 async def test_a_channel_line_says_the_schedule_the_next_nudge_and_yours() -> None:
-    rows = PersonRows(
-        channels=(running("C1", seated_only=True),),
-        total_channels=1,
-        breaks=(ChannelBreaks(key("C1"), BERLIN, days_ago(0, 1)),),
-    )
-    summary, _asked = await summary_of(rows)
+    rows = PersonRows(channels=(running("C1", seated_only=True),), total_channels=1)
+    breaks = (ChannelBreaks(key("C1"), BERLIN, days_ago(0, 1)),)
+    summary, _asked = await summary_of(rows, breaks=breaks)
     line = schedule_line(summary.channels[0], summary)
     assert line.startswith("Every 45 minutes, 09:00–17:00 on weekdays (Europe/Berlin). ")
     assert "Next nudge: <!date^" in line
     assert "Seated exercises only." in line
     assert line.endswith("You: 2 breaks this week, 2-day streak.")
     paused_rows = replace(rows, channels=(running("C1", paused=True),))
-    paused, _asked = await summary_of(paused_rows)
+    paused, _asked = await summary_of(paused_rows, breaks=breaks)
     assert "Paused until someone resumes it." in schedule_line(paused.channels[0], paused)
-    off, _asked = await summary_of(replace(rows, channels=(running("C1", enabled=False),)))
+    off, _asked = await summary_of(
+        replace(rows, channels=(running("C1", enabled=False),)), breaks=breaks
+    )
     assert "Off for now." in schedule_line(off.channels[0], off)
 
 
 async def test_stats_in_a_direct_chat_lists_the_channels_and_opt_out() -> None:
-    rows = PersonRows(
-        opted_out=True,
-        channels=(running("C1"),),
-        total_channels=25,
-        breaks=(ChannelBreaks(key("C1"), BERLIN, days_ago(0)),),
-    )
-    summary, _asked = await summary_of(rows, member_of=None)
+    rows = PersonRows(opted_out=True, channels=(running("C1"),), total_channels=25)
+    breaks = (ChannelBreaks(key("C1"), BERLIN, days_ago(0)),)
+    summary, _asked = await summary_of(rows, member_of=None, breaks=breaks)
     text = "\n".join(direct_stats_lines(summary))
     assert "This week: 1 break in 1 channel." in text
     assert "• <#C1>: Every 45 minutes" in text
     assert "…and 24 more channels." in text
     assert "You're opted out" in text
+
+
+async def test_a_listing_in_flight_is_awaited_while_the_breaks_are_read() -> None:
+    order: list[str] = []
+
+    async def listing() -> list[str]:
+        order.append("listing started")
+        await asyncio.sleep(0)  # the platform answering
+        order.append("listing done")
+        return ["C1"]
+
+    class Recording(FakeRepository):
+        async def person_breaks(self, **kw: object) -> tuple[ChannelBreaks, ...]:
+            order.append("breaks read")
+            return ()
+
+    service = HomeService(Recording(PersonRows(), ()), clock=lambda: NOW, default_tz="UTC")
+    summary = await service.summary(
+        platform="slack", team_id="T1", person_id="U1", member_of=listing()
+    )
+    assert summary.listed
+    assert order.index("breaks read") < order.index("listing done")
