@@ -38,6 +38,10 @@ def _stats(slack: FakeSlack) -> JsonDict:
         "distinct_responses": len({r.name for r in slack.responses}),
         "response_names": sorted({r.name for r in slack.responses}),
         "response_sample": slack.responses[-1].body if slack.responses else None,
+        # Answers that were the per-person command limit's: a benchmark must not measure those.
+        "rate_limited_responses": sum(
+            "Easy there" in str(r.body.get("text", "")) for r in slack.responses
+        ),
     }
 
 

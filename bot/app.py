@@ -11,6 +11,7 @@ import fcntl
 import gc
 import logging
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -242,6 +243,11 @@ async def _start(
     exits.push_async_callback(runner.cleanup)
     try:
         await web.TCPSite(runner, settings.HOST, settings.PORT).start()
+    except socket.gaierror as exc:
+        raise StartupError(
+            f"HOST: cannot find the address {settings.HOST!r} ({exc.strerror}): set HOST to "
+            "an address of this machine, e.g. 0.0.0.0 or 127.0.0.1"
+        ) from None
     except OSError as exc:
         raise StartupError(
             f"PORT: cannot listen on {settings.HOST}:{settings.PORT} ({exc.strerror}): "

@@ -1,27 +1,65 @@
-"""`stretchbot run | preview | db upgrade | db current`."""
+"""The `stretchbot` console script: `run`, `preview`, `db`, `teams-package`, and the operator
+commands of `bot.maintenance`; every failure a user can cause is one line on stderr."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
+import re
 import signal
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import maintenance, schedules
+from bot.cli_database import CommandFailed, reason
 from bot.commands import REGISTRY
 from bot.commands.schedule import ScheduleCommand
-from bot.config import ConfigError, load_database_settings, load_settings, load_teams_app_id
+from bot.config import (
+    ConfigError,
+    load_database_settings,
+    load_default_timezone,
+    load_settings,
+    load_teams_app_id,
+)
 from bot.grammar import ParseError
+
+DESCRIPTION = (
+    "stretchbot keeps teams that sit all day moving: scheduled movement-break nudges, breaks "
+    "logged with a reaction or a Done button, and leaderboards, in Slack and Microsoft Teams "
+    "channels. Settings come from the environment or a .env file in the working directory "
+    "(see the README's Configuration)."
+)
+PREVIEW_EXAMPLE = "every 45m 09:00-17:00 weekdays"
+# The schedule grammar's words after `/stretch every`, for usage lines shown in a shell.
+PREVIEW_USAGE = (
+    'stretchbot preview "every 45m [09:00-17:00] [weekdays|daily|mon-thu|mon,wed,fri] '
+    '[tz Europe/Berlin] [holidays US]"'
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    try:
+        code = _dispatch(argv)
+        sys.stdout.flush()  # inside the try: a reader that went away shows up here too
+    except BrokenPipeError:
+        # `stretchbot preview ... | head -1`: the reader has all it wanted. As the Python docs
+        # recommend (signal module, "Note on SIGPIPE"), point stdout at devnull so the flush at
+        # interpreter exit cannot raise again, and exit quietly with 1.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -31,47 +69,139 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"stretchbot: {exc}", file=sys.stderr)
         return 2
+    except CommandFailed as exc:
+        print(f"stretchbot: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     return result
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stretchbot", description="Movement-break bot for Slack.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+def version() -> str:
+    """The installed distribution's version (what `pip show stretchbot` says)."""
+    try:
+        return metadata.version("stretchbot")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
-    run = sub.add_parser("run", help="start the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: every command and option carries its own description."""
+    parser = argparse.ArgumentParser(
+        prog="stretchbot",
+        description=DESCRIPTION,
+        epilog="Run `stretchbot COMMAND --help` for what a command does and its options.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {version()}",
+        help="print the installed version and exit",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    run = _command(
+        sub,
+        "run",
+        "start the bot (Slack Socket Mode with SLACK_APP_TOKEN, else HTTP; Teams when configured)",
+        "Connects to Slack (Socket Mode when SLACK_APP_TOKEN is set, otherwise it serves "
+        "POST /slack/events on HOST:PORT), serves Microsoft Teams on POST /api/messages when "
+        "the CONNECTIONS__SERVICE_CONNECTION__SETTINGS__* settings are set, brings the database "
+        "schema up to date and posts the scheduled nudges until SIGTERM or Ctrl-C.",
+    )
     run.set_defaults(func=_run)
 
-    preview = sub.add_parser("preview", help="print the slots a schedule text gives, one per line")
-    preview.add_argument("text", help='schedule text, e.g. "every 45m 09:00-17:00 weekdays"')
-    preview.add_argument("--tz", help="timezone when the text has no `tz` (default: UTC)")
-    preview.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: today)")
-    preview.add_argument("--days", type=_days, default=7, help="how many days (default: 7)")
+    preview = _command(
+        sub,
+        "preview",
+        "print the slots a schedule text gives, one per line",
+        "Prints the nudge times a schedule would give, one ISO 8601 time with its UTC offset "
+        "per line, with the same code the bot uses. The timezone is the text's `tz`, else "
+        "--tz, else DEFAULT_TIMEZONE, else UTC.",
+    )
+    preview.add_argument("text", help=f'schedule text as after /stretch, e.g. "{PREVIEW_EXAMPLE}"')
+    preview.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="timezone when the text has no `tz`, e.g. Europe/Berlin "
+        "(default: DEFAULT_TIMEZONE, else UTC)",
+    )
+    preview.add_argument(
+        "--start", type=_date, metavar="YYYY-MM-DD", help="first day (default: today)"
+    )
+    preview.add_argument(
+        "--days", type=_days, default=7, metavar="N", help="how many days, 1 to 3660 (default: 7)"
+    )
     preview.set_defaults(func=_preview)
 
-    db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="bring the schema up to date (run does this too)")
+    db = _command(
+        sub,
+        "db",
+        "database schema: `db upgrade`, `db current`",
+        "The database schema (Alembic migrations) of DATABASE_URL.",
+    )
+    db_sub = db.add_subparsers(
+        dest="db_command", metavar="COMMAND", title="commands", required=True
+    )
+    upgrade = _command(
+        db_sub,
+        "upgrade",
+        "bring the schema up to date (`run` does this too); creates a SQLite file",
+        "Brings the schema of DATABASE_URL up to the newest revision (a no-op when it is) and "
+        "prints the revision. Creates a missing SQLite file.",
+    )
     upgrade.set_defaults(func=_db_upgrade)
-    current = db_sub.add_parser("current", help="print the schema revision")
+    current = _command(
+        db_sub,
+        "current",
+        "print the schema revision and whether it is up to date",
+        "Prints the schema revision of DATABASE_URL and whether it is up to date. Changes "
+        "nothing; a SQLite file that does not exist yet is reported as empty, not created.",
+    )
     current.set_defaults(func=_db_current)
+
     maintenance.add_commands(sub)  # keygen, manifest, purge, export, rotate-key
 
-    package = sub.add_parser("teams-package", help="build the Microsoft Teams app package (zip)")
+    package = _command(
+        sub,
+        "teams-package",
+        "build the Microsoft Teams app package (zip) to upload in Teams",
+        "Builds the app package Teams needs (manifest.json with the bot's app id, and the two "
+        "icons) from the manifest shipped with stretchbot or your own (--manifest).",
+    )
     package.add_argument(
         "--out",
         type=Path,
         default=Path("stretchbot-teams.zip"),
+        metavar="ZIP",
         help="where to write the zip (default: ./stretchbot-teams.zip)",
     )
     package.add_argument(
         "--app-id",
+        metavar="GUID",
         help="the Azure Bot's Microsoft App ID "
         "(default: CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID)",
     )
+    package.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="FILE",
+        help="your own manifest.json template, e.g. a copy of the shipped one with your "
+        "developer links; color.png and outline.png are taken from its folder when there "
+        "(default: the one shipped with stretchbot)",
+    )
     package.set_defaults(func=_teams_package)
     return parser
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    """A subcommand with its one-line summary (in the list) and description (in its --help)."""
+    return sub.add_parser(name, help=summary, description=description)
 
 
 def _date(value: str) -> date:
@@ -125,80 +255,113 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- preview ---------------------------------------------------------------------------------
+
+
 def _preview(args: argparse.Namespace) -> int:
-    text = args.text.strip()
-    text = text.removeprefix("/stretch").strip()
-    command = REGISTRY.parse(text)
-    if isinstance(command, ParseError):
-        hint = f" Try: {command.usage}" if command.usage else ""
-        print(f"stretchbot: {command.message}{hint}", file=sys.stderr)
-        return 2
-    if not isinstance(command, ScheduleCommand):
-        print(
-            'stretchbot: preview takes a schedule, e.g. "every 45m 09:00-17:00 weekdays"',
-            file=sys.stderr,
-        )
-        return 2
-    tz = args.tz or "UTC"
-    try:
-        ZoneInfo(tz)
-    except Exception:
-        print(
-            f"stretchbot: --tz {tz!r} is not a known timezone; use a name like Europe/Berlin",
-            file=sys.stderr,
-        )
-        return 2
-    spec = command.to_spec(tz)
+    command = _schedule_command(args.text)
+    zone_name = command.tz or _preview_zone(args.tz)
+    spec = command.to_spec(zone_name)
     zone = ZoneInfo(spec.tz)
     first = args.start or datetime.now(zone).date()
     start = datetime.combine(first, datetime.min.time(), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(
         first + timedelta(days=args.days), datetime.min.time(), tzinfo=zone
     ).astimezone(UTC)
+    count = 0
     for slot in schedules.slots_between(spec, start, end):
         print(slot.astimezone(zone).isoformat())
+        count += 1
+    if count == 0:
+        last = first + timedelta(days=args.days - 1)
+        span = f"on {first}" if last == first else f"from {first} to {last}"
+        print(
+            f"stretchbot: no slots {span} in {spec.tz}: the schedule's days, window or "
+            "holidays leave none; try more --days or another --start",
+            file=sys.stderr,
+        )
     return 0
 
 
+def _schedule_command(text: str) -> ScheduleCommand:
+    """The schedule in `text`, parsed by the bot's own parser."""
+    text = text.strip().removeprefix("/stretch").strip()
+    command = REGISTRY.parse(text)
+    if isinstance(command, ParseError):
+        raise CommandFailed(shell_message(command.message, command.usage), exit_code=2)
+    if not isinstance(command, ScheduleCommand):
+        raise CommandFailed(
+            f'preview takes a schedule, e.g. "{PREVIEW_EXAMPLE}"; usage: {PREVIEW_USAGE}',
+            exit_code=2,
+        )
+    return command
+
+
+def _preview_zone(option: str | None) -> str:
+    if option is None:
+        return load_default_timezone()  # ConfigError names DEFAULT_TIMEZONE
+    zone = schedules.canonical_timezone(option.strip())
+    if zone is None:
+        raise CommandFailed(
+            f"--tz {option!r} is not a known timezone: use an IANA name like Europe/Berlin",
+            exit_code=2,
+        )
+    return zone
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def shell_message(message: str, usage: str) -> str:
+    """A parser error as a shell user should read it: the parser speaks to people in Slack or
+    Teams ("Try `/stretch help`"), which means nothing at a prompt; its usage line becomes
+    the `stretchbot preview` one."""
+    sentences = [part for part in _SENTENCE_END.split(message.strip()) if part]
+    kept = [part for part in sentences if "/stretch help" not in part]
+    text = " ".join(kept).replace("`/stretch ", "`").strip() or "That is not a schedule."
+    words = usage.strip().removeprefix("/stretch").strip()
+    shown = f'stretchbot preview "{words}"' if words.startswith("every ") else PREVIEW_USAGE
+    return f"{text} Usage: {shown}"
+
+
+# ---- database --------------------------------------------------------------------------------
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from storage.engine import create_engine, current_revision, run_migrations
+    from bot.operations import upgrade_schema
 
     settings = load_database_settings()
-
-    async def upgrade() -> str | None:
-        engine = create_engine(settings.DATABASE_URL)
-        try:
-            await run_migrations(engine)
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    revision = asyncio.run(upgrade())
+    revision = upgrade_schema(settings.DATABASE_URL)
     print(f"database is at revision {revision}")
     return 0
 
 
 def _db_current(args: argparse.Namespace) -> int:
-    from storage.engine import create_engine, current_revision, head_revision
+    from bot.cli_database import check_creatable, missing_database
+    from bot.operations import head_revision, schema_revision
 
     settings = load_database_settings()
-
-    async def current() -> str | None:
-        engine = create_engine(settings.DATABASE_URL)
-        try:
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    revision = asyncio.run(current())
     head = head_revision()
+    missing = missing_database(settings.DATABASE_URL)
+    if missing is not None:
+        # Only "empty" when `db upgrade` could make it; otherwise DATABASE_URL is wrong.
+        check_creatable(settings.DATABASE_URL)
+        print(
+            f"empty (no database file at {missing} from DATABASE_URL yet: `stretchbot db "
+            "upgrade` or `stretchbot run` creates it)"
+        )
+        return 0
+    revision = schema_revision(settings.DATABASE_URL)
     state = "up to date" if revision == head else f"behind head {head}; run `stretchbot db upgrade`"
     print(f"{revision or 'empty'} ({state})")
     return 0
 
 
+# ---- Teams -----------------------------------------------------------------------------------
+
+
 def _teams_package(args: argparse.Namespace) -> int:
-    from handlers.teams.package import PackageError, build_package
+    from bot.operations import teams_package
 
     app_id = args.app_id or load_teams_app_id()
     if not app_id:
@@ -209,11 +372,21 @@ def _teams_package(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        out = build_package(args.out, app_id.strip())
-    except PackageError as exc:
-        print(f"stretchbot: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {out}: upload it in Teams (Apps, Manage your apps, Upload an app)")
+        built = teams_package(args.out, app_id.strip(), manifest=args.manifest)
+    except OSError as exc:
+        raise CommandFailed(
+            f"cannot write {args.out} ({reason(exc)}): "
+            "pass --out with a path in a folder you can write"
+        ) from None
+    if built.example_links:
+        print(
+            f"stretchbot: warning: the package still has the example developer links "
+            f"({', '.join(built.example_links)}): before you publish it outside your "
+            f"organisation, copy {built.template}, set developer.websiteUrl, privacyUrl and "
+            "termsOfUseUrl in the copy, and pass it with --manifest",
+            file=sys.stderr,
+        )
+    print(f"wrote {built.path}: upload it in Teams (Apps, Manage your apps, Upload an app)")
     return 0
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///stretchbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 
 # One line per setting that says how to fix it; shown when the value is missing or malformed.
 HINTS: dict[str, str] = {
@@ -24,26 +27,29 @@ HINTS: dict[str, str] = {
     "SLACK_CLIENT_SECRET": "set it to the Client Secret from your Slack app's Basic Information "
     "page (OAuth mode needs it with SLACK_CLIENT_ID)",
     "SLACK_REDIRECT_URI": "use the https URL of /slack/oauth_redirect on this bot, exactly as "
-    "listed under Redirect URLs in your Slack app, or leave it unset",
-    "SLACK_AUTHORIZE_URL": "use an http(s) URL such as https://slack.com/oauth/v2/authorize",
+    "listed under Redirect URLs in your Slack app (http only for localhost), or leave it unset",
+    "SLACK_AUTHORIZE_URL": "use an https URL such as https://slack.com/oauth/v2/authorize "
+    "(http only for localhost), or leave it unset for Slack's",
     "STRETCHBOT_ENCRYPTION_KEY": "use a key printed by `stretchbot keygen` (several keys: "
     "comma-separated, the first one encrypts)",
     "DATA_RETENTION_DAYS": "use a whole number of days from 0 to 3650",
     "NOW_COOLDOWN_MINUTES": "use a whole number of minutes from 0 (no limit) to 1440",
     "COMMANDS_PER_MINUTE": "use a whole number from 1 to 1000",
     "SLACK_APP_TOKEN": "set it to an app-level token (xapp-...) with the connections:write scope "
-    "for Socket Mode, or unset it and set SLACK_SIGNING_SECRET for HTTP mode",
+    "(your Slack app's Basic Information, App-Level Tokens) for Socket Mode, or, for HTTP "
+    "mode, leave it unset and set SLACK_SIGNING_SECRET",
     "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your Slack app's Basic Information "
     "page (needed in HTTP mode, i.e. when SLACK_APP_TOKEN is not set)",
     "DATABASE_URL": "use sqlite+aiosqlite:///path/to/file.db or "
     "postgresql+asyncpg://user:password@host:5432/dbname",
     "SLACK_API_URL": "use an http(s) URL ending in /api/, e.g. https://slack.com/api/",
     "PORT": "use a whole number from 1 to 65535",
-    "HOST": "use an address to listen on, e.g. 0.0.0.0 or 127.0.0.1",
+    "HOST": "use an IP address or host name of this machine to listen on, e.g. 0.0.0.0 (all "
+    "interfaces), 127.0.0.1 or ::, or leave it unset for 0.0.0.0",
     "NUDGE_GRACE_MINUTES": "use a whole number of minutes from 0 to 1440",
-    "SCHEDULER_POLL_SECONDS": "use a number of seconds from 0.5 to 30",
+    "SCHEDULER_POLL_SECONDS": "use a number of seconds from 0.5 to 30, e.g. 5 or 2.5",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
-    "DEFAULT_TIMEZONE": "use an IANA timezone name such as Europe/Berlin",
+    "DEFAULT_TIMEZONE": "use an IANA timezone name such as Europe/Berlin or UTC",
     "POST_CONCURRENCY": "use a whole number from 1 to 1000",
     "SLACK_WORKSPACE_CONCURRENCY": "use a whole number from 1 to 100",
     # Microsoft Teams, in the Microsoft 365 Agents SDK's own keys (see README, Microsoft Teams).
@@ -57,6 +63,10 @@ HINTS: dict[str, str] = {
 }
 TEAMS_SETTINGS_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# A DNS host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens.
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# Where a plain-http URL cannot leak anything: this machine.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _teams_app_id(value: str) -> str:
@@ -64,6 +74,55 @@ def _teams_app_id(value: str) -> str:
     if value and not _GUID.match(value):
         raise ValueError("is not an app id (a GUID like 00000000-0000-0000-0000-000000000000)")
     return value
+
+
+def _listen_host(value: str) -> str:
+    """`value` if it is an IP address or a host name; "999.1.1.1" is neither (it is no IPv4
+    address, and a host name's last label is never all digits)."""
+    value = value.strip()
+    if not value:
+        raise ValueError("is empty")
+    try:
+        ipaddress.ip_address(value.removeprefix("[").removesuffix("]"))
+        return value.removeprefix("[").removesuffix("]")
+    except ValueError:
+        pass
+    labels = value.removesuffix(".").split(".")
+    if (
+        len(value) > 253
+        or not all(_HOST_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValueError(f"is not an IP address or a host name ({value!r})")
+    return value
+
+
+def _https_url(value: str) -> str:
+    """`value` if it is an https URL, or an http one to this machine (a local fake or a
+    tunnel's local end), where nothing sent over it can be read on the way."""
+    value = value.strip()
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [ in the host
+        host = None
+    if not host or parts.scheme not in ("http", "https"):
+        raise ValueError("is not an https URL")
+    if parts.scheme == "http" and host not in LOCAL_HOSTS:
+        raise ValueError("is a plain http URL: OAuth codes would cross the network unencrypted")
+    return value
+
+
+def _known_timezone(value: str) -> str:
+    """The IANA name for `value` in any case, as `/stretch every ... tz` accepts it."""
+    from bot.schedules import canonical_timezone  # the parser's rule, so both agree
+
+    zone = canonical_timezone(value.strip())
+    if zone is None:
+        raise ValueError(f"is not a known timezone ({value.strip()!r})")
+    return zone
 
 
 class ConfigError(Exception):
@@ -77,9 +136,11 @@ def parse_keys(value: str) -> list[str]:
         ValueError: a key is not a Fernet key (32 url-safe base64-encoded bytes); the message
             says which one, never the key itself.
     """
-    from cryptography.fernet import Fernet  # only when a key is configured or checked
-
     keys = [part.strip() for part in value.split(",") if part.strip()]
+    if not keys:  # the usual token-mode case: no need to load the cryptography library
+        return keys
+    from cryptography.fernet import Fernet  # only when a key is configured
+
     for position, key in enumerate(keys, start=1):
         try:
             Fernet(key)
@@ -142,7 +203,7 @@ class Settings(MaintenanceSettings):
     SLACK_CLIENT_ID: str = ""
     SLACK_CLIENT_SECRET: str = ""
     SLACK_REDIRECT_URI: str = ""
-    SLACK_AUTHORIZE_URL: str = "https://slack.com/oauth/v2/authorize"
+    SLACK_AUTHORIZE_URL: str = DEFAULT_SLACK_AUTHORIZE_URL
     NOW_COOLDOWN_MINUTES: int = Field(default=5, ge=0, le=1440)
     COMMANDS_PER_MINUTE: int = Field(default=10, ge=1, le=1000)
     SLACK_SIGNING_SECRET: str = ""
@@ -151,7 +212,7 @@ class Settings(MaintenanceSettings):
     HOST: str = "0.0.0.0"
     PORT: int = Field(default=3000, ge=0, le=65535)  # 0: any free port (tests)
     NUDGE_GRACE_MINUTES: int = Field(default=10, ge=0, le=1440)
-    SCHEDULER_POLL_SECONDS: float = Field(default=5.0, ge=0.5, le=30)
+    SCHEDULER_POLL_SECONDS: float = Field(default=5.0, ge=0.5, le=30, allow_inf_nan=False)
     POST_CONCURRENCY: int = Field(default=8, ge=1, le=1000)
     SLACK_WORKSPACE_CONCURRENCY: int = Field(default=4, ge=1, le=100)
     DEFAULT_TIMEZONE: str = "UTC"
@@ -219,16 +280,15 @@ class Settings(MaintenanceSettings):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("HOST")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return _listen_host(value)
+
     @field_validator("DEFAULT_TIMEZONE")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo
-
-        try:
-            ZoneInfo(value)
-        except Exception as exc:  # ZoneInfoNotFoundError, ValueError for odd strings
-            raise ValueError("is not a known timezone") from exc
-        return value
+        return _known_timezone(value)
 
     @field_validator("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
     @classmethod
@@ -238,10 +298,14 @@ class Settings(MaintenanceSettings):
     @field_validator("SLACK_REDIRECT_URI", "SLACK_AUTHORIZE_URL")
     @classmethod
     def _oauth_url(cls, value: str) -> str:
-        value = value.strip()
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
-        return value
+        # Both carry OAuth codes and state: in clear text anyone on the path could install
+        # the bot into their workspace or take the code.
+        return _https_url(value)
+
+    @field_validator("SLACK_AUTHORIZE_URL", mode="after")
+    @classmethod
+    def _authorize_url_default(cls, value: str) -> str:
+        return value or DEFAULT_SLACK_AUTHORIZE_URL
 
     @model_validator(mode="after")
     def _mode(self) -> Settings:
@@ -253,7 +317,9 @@ class Settings(MaintenanceSettings):
         elif not self.SLACK_BOT_TOKEN:
             raise ValueError("SLACK_BOT_TOKEN: is not set")
         if not self.SLACK_APP_TOKEN and not self.SLACK_SIGNING_SECRET.strip():
-            raise ValueError("SLACK_SIGNING_SECRET: is not set")
+            # Neither mode is configured. The quick start (README) runs in Socket Mode, so
+            # its missing piece is the app token; HTTP mode is the hint's alternative.
+            raise ValueError("SLACK_APP_TOKEN: is not set (Socket Mode needs it)")
         return self
 
     @property
@@ -266,7 +332,7 @@ class Settings(MaintenanceSettings):
         return bool(self.SLACK_CLIENT_ID and self.SLACK_CLIENT_SECRET)
 
 
-S = TypeVar("S", bound=DatabaseSettings)
+S = TypeVar("S", bound=BaseSettings)
 
 
 def load_settings(
@@ -306,13 +372,34 @@ def load_teams_app_id(
     env: Mapping[str, str] | None = None, *, env_file: str | None = ".env"
 ) -> str:
     """The Teams app (bot) id from the environment or `.env`; "" when not configured."""
-    source = dict(os.environ if env is None else env)
-    known = {name: source[name] for name in TeamsAppSettings.model_fields if name in source}
-    try:
-        settings = TeamsAppSettings(_env_file=env_file, **known)  # type: ignore[call-arg]
-    except ValidationError as exc:
-        raise ConfigError(_first_error_line(exc)) from None
+    settings = _load(TeamsAppSettings, env, env_file)
     return settings.CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID
+
+
+class PreviewSettings(BaseSettings):
+    """What `stretchbot preview` needs: the timezone `run` gives a schedule that names none."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    DEFAULT_TIMEZONE: str = "UTC"
+
+    @field_validator("DEFAULT_TIMEZONE")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _known_timezone(value)
+
+
+def load_default_timezone(
+    env: Mapping[str, str] | None = None, *, env_file: str | None = ".env"
+) -> str:
+    """`DEFAULT_TIMEZONE` from the environment or `.env` (canonical IANA name; default UTC).
+
+    Raises:
+        ConfigError: it is set to something that is not a timezone.
+    """
+    return _load(PreviewSettings, env, env_file).DEFAULT_TIMEZONE
 
 
 def load_maintenance_settings(
@@ -327,7 +414,7 @@ def _load(cls: type[S], env: Mapping[str, str] | None, env_file: str | None) -> 
     known = {name: source[name] for name in cls.model_fields if name in source}
     try:
         # Explicit values win over the .env file, as with pydantic-settings' own precedence.
-        return cls(_env_file=env_file, **known)  # type: ignore[call-arg,arg-type]
+        return cls(_env_file=env_file, **known)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(_first_error_line(exc)) from None
 
@@ -340,13 +427,18 @@ def _first_error_line(exc: ValidationError) -> str:
     if not name and ":" in message:  # model-level errors carry the name in the message
         name, message = (part.strip() for part in message.split(":", 1))
     kind = str(error.get("type", ""))
+    value = error.get("input")
     if kind == "missing":
         message = "is not set"
-    elif kind in ("int_parsing", "float_parsing", "int_from_float"):
-        message = f"is not a number ({error.get('input')!r})"
+    elif isinstance(value, str) and not value.strip() and kind.endswith("_parsing"):
+        message = "is empty"
+    elif kind in ("int_parsing", "int_from_float"):
+        message = f"is not a whole number ({value!r})"
+    elif kind in ("float_parsing", "finite_number"):
+        message = f"is not a number ({value!r})"
     elif kind.startswith(("greater_than", "less_than")):
-        message = f"is out of range ({error.get('input')!r})"
+        message = f"is out of range ({value!r})"
     elif kind == "literal_error":
-        message = f"is not one of the allowed values ({error.get('input')!r})"
+        message = f"is not one of the allowed values ({value!r})"
     hint = HINTS.get(name, "check its value")
     return f"{name} {message}: {hint}."

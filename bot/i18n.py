@@ -1,19 +1,36 @@
-"""Which language a text is read in: gettext lookups against the locale of the current reply.
+"""Which language a text is read in: gettext catalogs (Babel) and locale-aware dates, weekdays
+and numbers, for the locale of the reply being built.
 
 Every text a person reads goes through `_` (or `ngettext` for counts) with named placeholders,
 `_("Paused until {when}.").format(when=...)`, so translators can reorder them. The locale is a
 context variable: set it with `use_locale` around the work that answers one person or channel.
-Module-level texts are marked with `N_` and translated where they are shown.
+Module-level texts are marked with `N_` and translated where they are shown. The catalogs are
+`bot/locales/<locale>/LC_MESSAGES/stretchbot.po` (compiled `.mo` beside them; `make messages`
+extracts new texts and compiles).
 """
 
 from __future__ import annotations
 
+import functools
 import gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime
+from pathlib import Path
 
 SOURCE_LOCALE = "en"
+# The languages with a catalog, and what each one is called in itself (for `/stretch language`).
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "de": "Deutsch",
+    "es": "Español",
+    "fr": "Français",
+    "pt_BR": "Português (Brasil)",
+    "ja": "日本語",
+}
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "stretchbot"
 
 _NULL = gettext.NullTranslations()
 _translations: ContextVar[gettext.NullTranslations] = ContextVar("translations", default=_NULL)
@@ -30,9 +47,30 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _translations.get().ngettext(singular, plural, count)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` in the current locale, as meant in `context` (e.g. a command word)."""
+    return _translations.get().pgettext(context, message)
+
+
 def N_(message: str) -> str:
     """Marks a text for extraction without translating it (translate it where it is shown)."""
     return message
+
+
+def supported_locale(value: str | None) -> str | None:
+    """The catalog locale for a platform locale ('de-DE' -> 'de', 'pt-BR' -> 'pt_BR', 'ja-JP'
+    -> 'ja', 'en-GB' -> 'en'), or None when there is no catalog for its language."""
+    if not value or not isinstance(value, str) or len(value) > 35:
+        return None
+    tag = value.replace("-", "_").strip()
+    language, _sep, region = tag.partition("_")
+    language = language.lower()
+    if language == "pt":  # Brazilian Portuguese serves every Portuguese reader
+        return "pt_BR"
+    if language in LANGUAGES:
+        return language
+    full = f"{language}_{region.upper()}"
+    return full if full in LANGUAGES else None
 
 
 def current_locale() -> str:
@@ -40,15 +78,22 @@ def current_locale() -> str:
     return _locale.get()
 
 
+@functools.lru_cache(maxsize=len(LANGUAGES))
 def translations_for(locale: str) -> gettext.NullTranslations:
     """The catalog for `locale`; the source texts when there is none."""
-    return _NULL
+    if locale == SOURCE_LOCALE or locale not in LANGUAGES:
+        return _NULL
+    from babel.support import Translations
+
+    catalog = Translations.load(str(LOCALES_DIR), [locale], DOMAIN)
+    return catalog if isinstance(catalog, Translations) else _NULL
 
 
 @contextmanager
 def use_locale(locale: str | None) -> Iterator[str]:
-    """Build texts in `locale` (None or unknown: English) inside the block."""
-    chosen = locale or SOURCE_LOCALE
+    """Build texts in `locale` (a platform locale like 'de-DE' is fine; None or unknown:
+    English) inside the block."""
+    chosen = supported_locale(locale) or SOURCE_LOCALE
     token = _translations.set(translations_for(chosen))
     locale_token = _locale.set(chosen)
     try:
@@ -56,3 +101,63 @@ def use_locale(locale: str | None) -> Iterator[str]:
     finally:
         _translations.reset(token)
         _locale.reset(locale_token)
+
+
+# ---- dates, times and numbers in the current locale ---------------------------------------
+
+# English by hand, not strftime: the same words whatever the process's C locale.
+_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_clock(moment: datetime) -> str:
+    """A time of day: 24-hour `HH:MM` in English (like the schedules people type), the
+    locale's short time elsewhere."""
+    locale = current_locale()
+    if locale == SOURCE_LOCALE:
+        return f"{moment.hour:02d}:{moment.minute:02d}"
+    from babel.dates import format_time
+
+    return str(format_time(moment, "short", locale=locale))
+
+
+def format_day(day: date, *, with_year: bool = False) -> str:
+    """A weekday and date: 'Mon 24 Nov' ('Mon 24 Nov 2027') in English, the locale's own
+    pattern elsewhere ('Di., 24. Nov.', '11月24日(火)')."""
+    locale = current_locale()
+    if locale == SOURCE_LOCALE:
+        text = f"{_EN_DAYS[day.weekday()][:3]} {day.day} {_EN_MONTHS[day.month - 1]}"
+        return f"{text} {day.year}" if with_year else text
+    from babel.dates import format_skeleton
+
+    return str(format_skeleton("yMMMEd" if with_year else "MMMEd", day, locale=locale))
+
+
+def format_weekday(day: date) -> str:
+    """The full weekday name: 'Monday', 'Montag', '月曜日'."""
+    locale = current_locale()
+    if locale == SOURCE_LOCALE:
+        return _EN_DAYS[day.weekday()]
+    from babel.dates import format_date
+
+    return str(format_date(day, "EEEE", locale=locale))
+
+
+def weekday_abbreviation(weekday: int) -> str:
+    """The short name of a weekday (Monday 0): 'Mon', 'Mo.', '月'."""
+    locale = current_locale()
+    if locale == SOURCE_LOCALE:
+        return _EN_DAYS[weekday][:3]
+    from babel.dates import get_day_names
+
+    return str(get_day_names("abbreviated", locale=locale)[weekday])
+
+
+def format_number(value: int | float) -> str:
+    """A number with the locale's grouping and decimal signs."""
+    locale = current_locale()
+    if locale == SOURCE_LOCALE and isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale=locale))

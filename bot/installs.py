@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot import rules
@@ -16,6 +16,14 @@ from bot.workspaces import ExportTable, PurgeReport, Tenancy, Workspace
 logger = logging.getLogger("stretchbot.services.installs")
 
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class PurgeRefused:
+    """Why `purge_now` deleted nothing: the workspace is still installed, or unknown."""
+
+    reason: str
+    installed: bool
 
 
 class InstallService:
@@ -145,19 +153,23 @@ class InstallService:
             logger.info("workspace.purged %s", reports[-1])
         return reports
 
-    async def purge_now(self, *, platform: str, team_id: str) -> PurgeReport | str:
+    async def purge_now(self, *, platform: str, team_id: str) -> PurgeReport | PurgeRefused:
         """Delete an uninstalled workspace's data now, whatever its age (an operator's
-        `stretchbot purge --team`). A refusal, as text, for a workspace still installed or
-        never seen."""
+        `stretchbot purge --team`); refused for a workspace still installed or never seen."""
         workspace = await self.tenancy.workspaces.get(platform=platform, team_id=team_id)
-        if workspace is None:
-            return f"nothing is stored for {platform} team {team_id}"
-        if workspace.installed:
-            return (
+        if workspace is not None and workspace.installed:
+            return PurgeRefused(
                 f"{team_id} is still installed: uninstall the app there first "
-                "(a purge deletes the data the bot is working with)"
+                "(a purge deletes the data the bot is working with)",
+                installed=True,
             )
-        return await self.tenancy.workspaces.purge(platform=platform, team_id=team_id)
+        report = await self.tenancy.workspaces.purge(platform=platform, team_id=team_id)
+        deleted = (
+            report.channels or report.nudges or report.breaks or report.people or report.tokens
+        )
+        if workspace is None and not deleted:  # a mistyped id, not a purge
+            return PurgeRefused(f"nothing is stored for {platform} team {team_id}", installed=False)
+        return report
 
     async def export(self, *, platform: str, team_id: str) -> list[ExportTable]:
         """The workspace's channels, nudges and breaks, for its admins."""

@@ -1,4 +1,3 @@
-# Owns the built-in exercise pictures: which PNG shows which exercise, its size and its alt text.
 """Pictures of the built-in exercises, shipped as package data in `bot/assets/exercises/`.
 
 Each built-in exercise has a 600x300 PNG: the start pose on the left, the end pose on the right,

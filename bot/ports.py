@@ -288,6 +288,12 @@ class Storage(Protocol):
     boards: BoardRepository
 
 
+class InstallationSaveError(Exception):
+    """An installation (Slack OAuth) could not be written. Its message names the error class
+    and the table only; the database error is deliberately not chained (its text holds the
+    tokens)."""
+
+
 # ---- the Chat port --------------------------------------------------------------------------
 
 

@@ -9,9 +9,8 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, format_clock, format_day, ngettext
 from bot.ports import Board, PostError, PostResult
-from bot.schedules import DAY_ABBREVIATIONS
 
 HEALTH_NOTE = N_(
     "Move gently and within what feels comfortable. If you feel pain, tingling, numbness or "
@@ -20,58 +19,24 @@ HEALTH_NOTE = N_(
 SORRY = N_("Sorry, something went wrong on my side. Please try again in a minute.")
 NOT_A_NUDGE = N_("That nudge isn't one I can count anymore. Catch the next one!")
 
-_MONTH_ABBREVIATIONS = (
-    N_("Jan"),
-    N_("Feb"),
-    N_("Mar"),
-    N_("Apr"),
-    N_("May"),
-    N_("Jun"),
-    N_("Jul"),
-    N_("Aug"),
-    N_("Sep"),
-    N_("Oct"),
-    N_("Nov"),
-    N_("Dec"),
-)
-
-
-DAY_NAMES_LONG = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
 FAR_AWAY = timedelta(days=6)  # a date further ahead than this is shown with its year
 
 
 def local_text(moment: datetime, tz: str, now: datetime) -> str:
     """'today 10:30 CET', 'tomorrow 09:45 CET', 'Mon 24 Nov 09:45 CET', or with the year
-    ('Mon 4 Jan 2027 09:45 CET') for dates more than six days away, in the zone `tz`.
-
-    Formatted by hand, not with strftime: the same words whatever the process locale, and
-    cheaper (`/stretch status` formats five of these on every call)."""
+    ('Mon 4 Jan 2027 09:45 CET') for dates more than six days away or past, in the zone `tz`
+    and the current locale."""
     zone = ZoneInfo(tz)
     local = moment.astimezone(zone)
     day = local.date()
     today = now.astimezone(zone).date()
-    clock = f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    clock = f"{format_clock(local)} {local.tzname()}"
     if day == today:
         return _("today {time}").format(time=clock)
     if day == today + timedelta(days=1):
         return _("tomorrow {time}").format(time=clock)
-    names = {
-        "weekday": _(DAY_ABBREVIATIONS[day.weekday()]),
-        "day": str(day.day),
-        "month": _(_MONTH_ABBREVIATIONS[day.month - 1]),
-        "time": clock,
-    }
-    if day - today > FAR_AWAY or day < today:
-        return _("{weekday} {day} {month} {year} {time}").format(year=day.year, **names)
-    return _("{weekday} {day} {month} {time}").format(**names)
+    far = day - today > FAR_AWAY or day < today
+    return _("{date} {time}").format(date=format_day(day, with_year=far), time=clock)
 
 
 def when(moment: datetime, tz: str, now: datetime) -> str:

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import holidays as holidays_lib
-
 from bot.grammar import ALL_DAY_SET, DAY_NAMES, WEEKDAY_SET, WEEKEND_SET
-from bot.i18n import N_, _, ngettext
+from bot.i18n import _, ngettext, weekday_abbreviation
 
 MIN_INTERVAL = timedelta(minutes=15)
 MAX_INTERVAL = timedelta(hours=8)
@@ -25,8 +23,6 @@ ALL_DAYS = ALL_DAY_SET
 WEEKENDS = WEEKEND_SET
 
 _SEARCH_DAYS = 2 * 366  # next_slot_after looks this far ahead
-
-DAY_ABBREVIATIONS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 # ---- schedule model -------------------------------------------------------------------------
@@ -108,7 +104,7 @@ def describe_days(weekdays: frozenset[int]) -> str:
         return _("on weekends")
     if not days:
         return _("on no days")
-    names = [_(DAY_ABBREVIATIONS[d]) for d in days]
+    names = [weekday_abbreviation(d) for d in days]
     if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
         return _("on {first}–{last}").format(first=names[0], last=names[-1])
     return _("on {days}").format(days=", ".join(names))
@@ -160,7 +156,9 @@ def canonical_timezone(name: str) -> str | None:
 @functools.lru_cache(maxsize=1)
 def supported_countries() -> frozenset[str]:
     """Country codes whose public holidays the `holidays` package knows."""
-    return frozenset(code.upper() for code in holidays_lib.list_supported_countries())
+    import holidays  # only for schedules that name a country: it and dateutil cost ~3 MB
+
+    return frozenset(code.upper() for code in holidays.list_supported_countries())
 
 
 # ---- time helpers ---------------------------------------------------------------------------
@@ -208,8 +206,10 @@ def local_time_to_utc(day: date, wall: time, tz: str) -> datetime:
 
 @functools.lru_cache(maxsize=512)
 def _holiday_dates(country: str, year: int) -> frozenset[date]:
+    import holidays
+
     try:
-        calendar = holidays_lib.country_holidays(country, years=year)
+        calendar = holidays.country_holidays(country, years=year)
     except NotImplementedError:
         # A code the installed holidays package no longer knows: nudge rather than crash.
         return frozenset()

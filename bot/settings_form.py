@@ -16,13 +16,13 @@ import re
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.grammar import ParseError, parse_duration, quote
-from bot.i18n import N_, _
+from bot.i18n import N_, _, format_weekday
 from bot.ports import ChannelKey, ChannelState
-from bot.replies import DAY_NAMES_LONG
 from bot.schedules import (
     DEFAULT_WINDOW,
     MAX_INTERVAL,
@@ -203,8 +203,13 @@ def _interval_options(value: Value) -> tuple[Option, ...]:
     return tuple(options)
 
 
+_A_MONDAY = date(2024, 1, 1)
+
+
 def _day_options(value: Value) -> tuple[Option, ...]:
-    return tuple(Option(str(day), _(DAY_NAMES_LONG[day])) for day in range(7))
+    return tuple(
+        Option(str(day), format_weekday(_A_MONDAY + timedelta(days=day))) for day in range(7)
+    )
 
 
 def _schedule_initial(state: ChannelState, defaults: FormDefaults) -> dict[str, Value]:

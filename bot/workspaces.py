@@ -2,8 +2,9 @@
 
 A workspace is one Slack team (or one Teams tenant:team) the bot serves. Everything the bot
 stores belongs to exactly one workspace, keyed by (platform, team_id); these repositories never
-reach across that key. `storage/workspaces.py` implements them on SQL; services use them through
-the `Tenancy` bundle.
+reach across that key. `storage/workspaces.py`, `people.py`, `cooldowns.py` and `retention.py`
+implement them on SQL, bundled as `storage.sql.SqlTenancy`; services use them through the
+`Tenancy` bundle.
 """
 
 from __future__ import annotations

@@ -6,20 +6,21 @@ are Alembic scripts shipped inside the package, run programmatically: no alembic
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+if TYPE_CHECKING:  # Alembic is imported only when a migration has to run (memory, start-up)
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -168,6 +169,8 @@ def _switch_to_wal(cursor: Any) -> None:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations, optionally bound to `connection`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -179,8 +182,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
 async def run_migrations(engine: AsyncEngine) -> None:
     """Bring the schema up to the latest revision (`alembic upgrade head`); a no-op when current.
 
-    Runs in one transaction; safe when several processes start at once.
+    Runs in one transaction; safe when several processes start at once. A database already at
+    the shipped head (every start but the first after an upgrade) is told from one SELECT,
+    without importing Alembic: it and its template engine cost about 8 MB of a running bot.
     """
+    if await _recorded_revision(engine) == shipped_head():
+        return
     begin_engine = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
     async with begin_engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -190,7 +197,45 @@ async def run_migrations(engine: AsyncEngine) -> None:
         await conn.run_sync(_upgrade_head)
 
 
+async def _recorded_revision(engine: AsyncEngine) -> str | None:
+    """`alembic_version.version_num`, read with plain SQL; None when there is none yet."""
+    try:
+        async with engine.connect() as conn:
+            row = (await conn.execute(text("SELECT version_num FROM alembic_version"))).first()
+    except DBAPIError:  # no such table: never migrated
+        return None
+    return str(row[0]) if row is not None else None
+
+
+_REVISION = re.compile(r'^revision(?:\s*:\s*str)?\s*=\s*["\']([^"\']+)["\']', re.MULTILINE)
+_DOWN_REVISION = re.compile(
+    r'^down_revision(?:\s*:\s*[^=]+)?\s*=\s*(?:["\']([^"\']+)["\']|None)', re.MULTILINE
+)
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_head() -> str:
+    """The head revision of the packaged migrations, read from their files without Alembic
+    (`head_revision` asks Alembic; tests/storage/test_engine.py checks that both agree)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        revision = _REVISION.search(source)
+        down = _DOWN_REVISION.search(source)
+        if revision is not None:
+            revisions.add(revision.group(1))
+        if down is not None and down.group(1):
+            parents.add(down.group(1))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one head revision in {MIGRATIONS_DIR}, found {sorted(heads)}")
+    return heads.pop()
+
+
 def _upgrade_head(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
 
 
@@ -201,11 +246,15 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 
 def _current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str:
     """The newest revision shipped with this code."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError(f"no Alembic revisions found in {MIGRATIONS_DIR}")

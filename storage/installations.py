@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import parse_keys
+from bot.ports import InstallationSaveError
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS
 
 logger = logging.getLogger("stretchbot.storage")
@@ -69,11 +70,6 @@ def _hide_driver_call_lines() -> None:
 
 class TokenKeyError(Exception):
     """A stored token cannot be decrypted with the configured keys (or no key is set)."""
-
-
-class InstallationSaveError(Exception):
-    """An installation could not be written. Its message names the error class and the table
-    only; the database error is deliberately not chained (its text holds the tokens)."""
 
 
 class TokenCipher:

@@ -97,18 +97,34 @@ COMMANDS = ["--requests", "20", "--rounds", "2", "--warmup", "4"]
 
 def test_commands_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_bench(commands.main, [*COMMANDS, "--skip-postgres"], capsys)
-    assert "bare Bolt ack (sqlite run)" in out and "stretchbot sqlite" in out
-    assert "sqlite: answers 20/20 arrived (all;" in out
-    assert "ratio sqlite: p50 bot/bare" in out
-    assert_goal_lines(out, 2)
+    assert "bare Bolt ack (sqlite status run)" in out and "stretchbot sqlite status" in out
+    for workload in ("status", "mixed"):
+        assert f"sqlite {workload}: answers 20/20 arrived (all;" in out
+        assert f"ratio sqlite {workload}: p50 bot/bare" in out
+    assert "Easy there" not in out  # every request has its own user
+    assert_goal_lines(out, 4)
+
+
+def test_commands_fail_when_answers_are_the_rate_limits(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class OnePerson(commands.Users):
+        def next(self) -> str:
+            return "U0000001"
+
+    monkeypatch.setattr(commands, "Users", OnePerson)
+    args = [*COMMANDS, "--skip-postgres", "--workloads", "status"]
+    assert commands.main(args) == 1
+    assert "answers were the per-person rate limit's" in capsys.readouterr().out
 
 
 @needs_postgres
 def test_commands_postgres(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_bench(commands.main, [*COMMANDS, "--skip-sqlite", "--postgres", POSTGRES_URL], capsys)
-    assert "postgres: answers 20/20 arrived (all;" in out
-    assert "ratio postgres: p50 bot/bare" in out
-    assert_goal_lines(out, 2)
+    for workload in ("status", "mixed"):
+        assert f"postgres {workload}: answers 20/20 arrived (all;" in out
+        assert f"ratio postgres {workload}: p50 bot/bare" in out
+    assert_goal_lines(out, 4)
 
 
 HOME = ["--people", "6", "--channels", "40", "--rounds", "1", "--warmup", "1"]

@@ -10,8 +10,8 @@ from bot.commands.base import Call, CommandBase, Reply, Word
 from bot.grammar import Args, nothing_after
 from bot.home import SpansWorkspaces
 from bot.home_words import direct_stats_lines
-from bot.i18n import N_, _, ngettext
-from bot.replies import DAY_NAMES_LONG, count_breaks
+from bot.i18n import N_, _, format_weekday, ngettext
+from bot.replies import count_breaks
 
 USAGE = "/stretch stats"
 
@@ -67,7 +67,7 @@ def _no_streak(figures: PersonalFigures) -> str:
     return _(
         "No streak running yet: streaks count the channel's scheduled days, and today isn't "
         "one. Your next chance is {day}."
-    ).format(day=_(DAY_NAMES_LONG[figures.next_day.weekday()]))
+    ).format(day=format_weekday(figures.next_day))
 
 
 def parse(args: Args) -> StatsCommand:

@@ -1,0 +1,1 @@
+"""Slack adapter on Bolt: `app.build_slack` builds the Chat port and registers every listener."""

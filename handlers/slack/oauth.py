@@ -39,8 +39,8 @@ from slack_sdk.oauth.state_utils import OAuthStateUtils
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import loggable, redact_slack_tokens
+from bot.ports import InstallationSaveError
 from handlers.slack.chat import make_client
-from storage.installations import InstallationSaveError
 
 logger = logging.getLogger("stretchbot.slack")
 

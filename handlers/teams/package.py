@@ -1,7 +1,8 @@
 """`stretchbot teams-package`: the Teams app package (a zip to sideload or publish).
 
-The zip holds `manifest.json` (from `teams/manifest.json`, with the bot's app id and the
-version filled in) and the two icons, all at the zip's root as Teams requires.
+The zip holds `manifest.json` (from the template `package_files/manifest.json`, shipped as
+package data, with the bot's app id and the version filled in) and the two icons, all at the
+zip's root as Teams requires.
 """
 
 from __future__ import annotations
@@ -9,13 +10,20 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from importlib import metadata
+from dataclasses import dataclass
+from importlib import metadata, resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-SOURCE_DIR = Path(__file__).resolve().parents[2] / "teams"
+# Package data, so an installed stretchbot (not only a checkout) can build the package.
+SOURCE_DIR: Traversable = resources.files("handlers.teams") / "package_files"
 FILES = ("manifest.json", "color.png", "outline.png")
 ICON_SIZES = {"color.png": 192, "outline.png": 32}
+DEVELOPER_LINKS = ("websiteUrl", "privacyUrl", "termsOfUseUrl")
+# Reserved for documentation (RFC 2606): links there are the template's placeholders.
+_EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -52,19 +60,55 @@ def _fill(value: Any, fields: dict[str, str]) -> Any:
     return value
 
 
-def build_manifest(app_id: str, *, source: Path = SOURCE_DIR) -> dict[str, Any]:
-    """`teams/manifest.json` with `{{APP_ID}}` and `{{VERSION}}` filled in."""
+@dataclass(frozen=True)
+class BuiltPackage:
+    """A written package and what its builder should hear about it."""
+
+    path: Path
+    template: Traversable  # the manifest.json it was built from
+    example_links: tuple[str, ...]  # developer links still at the template's examples
+
+
+def example_links(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The manifest's developer links that point at an example domain (the template's own)."""
+    developer = manifest.get("developer")
+    if not isinstance(developer, dict):
+        return ()
+    found = []
+    for key in DEVELOPER_LINKS:
+        link = developer.get(key)
+        if not isinstance(link, str):
+            continue
+        try:
+            host = (urlsplit(link).hostname or "").lower()
+        except ValueError:
+            continue
+        if any(host == domain or host.endswith("." + domain) for domain in _EXAMPLE_DOMAINS):
+            found.append(link)
+    return tuple(found)
+
+
+def build_manifest(
+    app_id: str, *, source: Traversable = SOURCE_DIR, template: Traversable | None = None
+) -> dict[str, Any]:
+    """The manifest template (`template`, default `source`/manifest.json) with `{{APP_ID}}`
+    and `{{VERSION}}` filled in."""
     if not _GUID.match(app_id):
         raise PackageError(
             f"the app id {app_id!r} is not a GUID (the Azure Bot's Microsoft App ID)"
         )
+    template = template if template is not None else source / "manifest.json"
     try:
-        template = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+        loaded = json.loads(template.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PackageError(f"cannot read {source / 'manifest.json'}: {exc.strerror}") from None
+        raise PackageError(
+            f"cannot read {template}: {(exc.strerror or str(exc)).lower()}"
+        ) from None
     except ValueError as exc:
-        raise PackageError(f"{source / 'manifest.json'} is not valid JSON: {exc}") from None
-    manifest = _fill(template, {"APP_ID": app_id.lower(), "VERSION": _version()})
+        raise PackageError(f"{template} is not valid JSON: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise PackageError(f"{template} is not a Teams app manifest (not a JSON object)")
+    manifest = _fill(loaded, {"APP_ID": app_id.lower(), "VERSION": _version()})
     left = re.findall(r"\{\{\w+\}\}", json.dumps(manifest))
     if left:
         raise PackageError(
@@ -73,21 +117,40 @@ def build_manifest(app_id: str, *, source: Path = SOURCE_DIR) -> dict[str, Any]:
     return dict(manifest)
 
 
-def build_package(out: Path, app_id: str, *, source: Path = SOURCE_DIR) -> Path:
-    """Write the app package zip to `out` and return its path."""
-    manifest = build_manifest(app_id, source=source)
+def build_package(
+    out: Path, app_id: str, *, source: Traversable = SOURCE_DIR, manifest: Path | None = None
+) -> BuiltPackage:
+    """Write the app package zip to `out`.
+
+    `manifest` replaces the template; icons next to it replace the shipped ones.
+
+    Raises:
+        PackageError: the app id, the template or an icon is unusable (nothing written).
+        OSError: `out` cannot be written.
+    """
+    template = manifest if manifest is not None else source / "manifest.json"
+    filled = build_manifest(app_id, source=source, template=template)
     icons: dict[str, bytes] = {}
     for name, size in ICON_SIZES.items():
+        icon = source / name
+        if manifest is not None and (manifest.parent / name).is_file():
+            icon = manifest.parent / name
         try:
-            data = (source / name).read_bytes()
+            data = icon.read_bytes()
         except OSError as exc:
-            raise PackageError(f"cannot read {source / name}: {exc.strerror}") from None
-        if png_size(data) != (size, size):
-            raise PackageError(f"{name} must be a {size}x{size} PNG")
+            raise PackageError(
+                f"cannot read {icon}: {(exc.strerror or str(exc)).lower()}"
+            ) from None
+        try:
+            dimensions = png_size(data)
+        except PackageError:
+            raise PackageError(f"{icon} is not a PNG file") from None
+        if dimensions != (size, size):
+            raise PackageError(f"{icon} must be a {size}x{size} PNG")
         icons[name] = data
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as package:
-        package.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        package.writestr("manifest.json", json.dumps(filled, indent=2, ensure_ascii=False))
         for name, data in icons.items():
             package.writestr(name, data)
-    return out
+    return BuiltPackage(path=out, template=template, example_links=example_links(filled))

@@ -10,7 +10,6 @@ Two ways in:
 from __future__ import annotations
 
 import asyncio
-import os
 
 from alembic import context
 from sqlalchemy import Connection
@@ -23,10 +22,10 @@ target_metadata = Base.metadata
 
 
 def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise RuntimeError("set DATABASE_URL (e.g. sqlite+aiosqlite:///stretchbot.db)")
-    return url
+    # bot.config is the one reader of the environment (and of .env), as for `stretchbot db`.
+    from bot.config import load_database_settings
+
+    return config.get_main_option("sqlalchemy.url") or load_database_settings().DATABASE_URL
 
 
 def _configure(connection: Connection) -> None:

@@ -354,10 +354,12 @@ CONFIG_ERRORS = {
     "missing bot token": ({"SLACK_BOT_TOKEN": None}, "SLACK_BOT_TOKEN", "xoxb-"),
     "malformed database url": ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL", "sqlite+aiosqlite"),
     "app token not xapp": ({"SLACK_APP_TOKEN": "xoxp-123"}, "SLACK_APP_TOKEN", "xapp-"),
-    "http mode without signing secret": (
+    # Neither Socket Mode nor HTTP mode set up: the quick start's missing piece is named first,
+    # and the line says how HTTP mode would work instead.
+    "a bot token alone": (
         {"SLACK_SIGNING_SECRET": None},
+        "SLACK_APP_TOKEN",
         "SLACK_SIGNING_SECRET",
-        "Signing Secret",
     ),
 }
 

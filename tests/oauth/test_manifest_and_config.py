@@ -11,7 +11,7 @@ import yaml
 
 from bot import cli
 from bot.config import ConfigError, load_settings
-from handlers.slack.manifest import ManifestError, http_manifest, load_manifest
+from handlers.slack.manifest import ManifestError, base_url, http_manifest, load_manifest
 from handlers.slack.oauth import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH
 from tests.test_manifest import MANIFEST_PATH, _schema_validator
 
@@ -106,7 +106,11 @@ def test_oauth_mode_needs_no_bot_token() -> None:
             "stretchbot keygen",
         ),
         ({**OAUTH, "DATA_RETENTION_DAYS": "-1"}, "DATA_RETENTION_DAYS is out of range", "days"),
-        ({**OAUTH, "NOW_COOLDOWN_MINUTES": "soon"}, "NOW_COOLDOWN_MINUTES is not a number", "0"),
+        (
+            {**OAUTH, "NOW_COOLDOWN_MINUTES": "soon"},
+            "NOW_COOLDOWN_MINUTES is not a whole number",
+            "0",
+        ),
         ({**OAUTH, "SLACK_REDIRECT_URI": "example.com"}, "SLACK_REDIRECT_URI", "https"),
     ],
 )
@@ -118,3 +122,36 @@ def test_bad_oauth_settings_give_one_clear_line(
     line = str(error.value)
     assert "\n" not in line and line.startswith(setting) and says in line
     assert "hunter2" not in line  # a secret is never echoed
+
+
+def test_the_shipped_manifest_is_the_repository_one() -> None:
+    """An installed stretchbot reads handlers/slack/manifest.yml (package data); in the
+    repository that is a link to ./manifest.yml, so the two can never drift apart."""
+    from handlers.slack.manifest import shipped_manifest
+
+    assert shipped_manifest().read_bytes() == MANIFEST_PATH.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        ("https://h.example", "https://h.example"),
+        ("https://h.example/slack/events", "https://h.example"),
+        ("https://h.example/bots/stretch/slack/events/", "https://h.example/bots/stretch"),
+        ("https://h.example/slack/oauth_redirect", "https://h.example"),
+        ("https://h.example:8443/slack/install", "https://h.example:8443"),
+        ("http://localhost:3000/slack/events", "http://localhost:3000"),
+        ("http://127.0.0.1", "http://127.0.0.1"),
+        ("http://[::1]:3000", "http://[::1]:3000"),
+    ],
+)
+def test_the_manifest_url_may_be_the_base_or_a_bot_url(url: str, base: str) -> None:
+    assert base_url(url) == base
+
+
+@pytest.mark.parametrize(
+    "url", ["http://10.1.2.3", "https://user:pw@h.example", "https://h.example#x", "https://[::"]
+)
+def test_the_manifest_url_refuses_more(url: str) -> None:
+    with pytest.raises(ManifestError, match="https"):
+        base_url(url)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -208,3 +210,35 @@ def test_alembic_offline_sql(
     sql = capsys.readouterr().out
     assert "CREATE TABLE channels" in sql
     assert "CREATE INDEX ix_channels_due_nudge ON channels (next_slot_at) WHERE enabled" in sql
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from storage.engine import head_revision, shipped_head
+
+    assert shipped_head() == head_revision()
+
+
+async def test_a_database_at_head_starts_without_importing_alembic(tmp_path: Path) -> None:
+    """Every start but the first after an upgrade skips Alembic (and its 8 MB)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'at-head.db'}"
+    engine = create_engine(url)
+    try:
+        await run_migrations(engine)
+    finally:
+        await engine.dispose()
+    code = (
+        "import asyncio, sys\n"
+        "from storage.engine import create_engine, run_migrations\n"
+        f"engine = create_engine({url!r})\n"
+        "asyncio.run(run_migrations(engine))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
+    )
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "[]", result.stdout

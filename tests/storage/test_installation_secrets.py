@@ -15,8 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.ports import InstallationSaveError
 from storage.engine import create_engine, run_migrations
-from storage.installations import EncryptedInstallationStore, InstallationSaveError, TokenCipher
+from storage.installations import EncryptedInstallationStore, TokenCipher
 
 TOKEN = "xoxb-1111-2222-tokenthatmustneverbelogged"
 

@@ -12,7 +12,14 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, load_settings, load_teams_app_id
-from handlers.teams.package import SOURCE_DIR, PackageError, build_manifest, png_size
+from handlers.teams.package import (
+    FILES,
+    SOURCE_DIR,
+    PackageError,
+    build_manifest,
+    example_links,
+    png_size,
+)
 
 APP_ID = "0a1b2c3d-0000-4000-8000-00000000b0b0"
 ENV_KEY = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
@@ -20,7 +27,7 @@ WORDS = ["stretch", "every", "status", "pause", "resume", "off", "leaderboard", 
 
 
 def rgba_pixels(data: bytes) -> list[tuple[int, int, int, int]]:
-    """Decode an 8-bit RGBA PNG without filters (what teams/make_icons.py writes)."""
+    """Decode an 8-bit RGBA PNG without filters (what package_files/make_icons.py writes)."""
     width, height = png_size(data)
     position, idat = 8, b""
     while position < len(data):
@@ -136,3 +143,25 @@ def test_the_app_id_must_be_a_guid() -> None:
     with pytest.raises(ConfigError, match=f"^{ENV_KEY} is not an app id"):
         load_settings({**SLACK, **TEAMS, ENV_KEY: "my-bot"}, env_file=None)
     assert load_teams_app_id({ENV_KEY: f" {APP_ID} "}, env_file=None) == APP_ID
+
+
+def test_the_template_and_icons_are_package_data() -> None:
+    """Found through importlib.resources, so an installed stretchbot has them too (the wheel
+    itself is checked by tests/e2e/test_packaged.py)."""
+    for name in FILES:
+        assert (SOURCE_DIR / name).is_file(), name
+    assert "package_files" in str(SOURCE_DIR)
+
+
+def test_example_developer_links_are_spotted() -> None:
+    template = json.loads((SOURCE_DIR / "manifest.json").read_text())
+    assert len(example_links(template)) == 3  # the shipped template is a template
+    own = {
+        "developer": {
+            "websiteUrl": "https://stretch.acme.test",
+            "privacyUrl": "https://docs.example.org/privacy",  # one left behind
+            "termsOfUseUrl": "https://notexample.com/terms",
+        }
+    }
+    assert example_links(own) == ("https://docs.example.org/privacy",)
+    assert example_links({"developer": "nope"}) == ()

@@ -2,7 +2,8 @@
 
 A person stretching, arms up: white on teal for the colour icon, white on transparent for the
 outline icon (Teams requires the outline icon to be white and transparent only). The PNGs are
-committed; run `python teams/make_icons.py` to redraw them.
+committed; run `python handlers/teams/package_files/make_icons.py` to redraw them. This script
+is not shipped: only the manifest template and the two PNGs are package data.
 """
 
 from __future__ import annotations
