@@ -6,7 +6,8 @@ real Slack would. The parent talks to it with one JSON line per request on stdin
 JSON line per answer on stdout.
 
 Requests (`op`): `config` (latency, per_channel_limit), `add_channels` (ids, member),
-`stats` (messages per channel, calls per method and status, response_url posts), `reset`,
+`join` (people in channels), `stats` (messages per channel, calls per method and status,
+response_url posts), `publishes` (views.publish calls with their arrival times), `reset`,
 `quit`.
 """
 
@@ -47,6 +48,21 @@ def _stats(slack: FakeSlack) -> JsonDict:
     }
 
 
+def _publishes(slack: FakeSlack) -> list[JsonDict]:
+    return [
+        {
+            "user": call.params.get("user_id"),
+            "at": call.received_at,  # the loop's clock: time.monotonic, the same across processes
+            "ok": call.status == 200 and call.response.get("ok") is True,
+            "blocks": len(
+                (slack.surfaces.home_of(str(call.params.get("user_id"))) or {}).get("blocks", [])
+            ),
+            "error": call.response.get("error"),
+        }
+        for call in slack.calls_to("views.publish")
+    ]
+
+
 async def _serve(team_id: str) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=64 * 1024 * 1024)  # add_channels: 10,000 ids
@@ -66,6 +82,26 @@ async def _serve(team_id: str) -> None:
                     slack.add_channel(channel, member=bool(request.get("member", True)))
             elif op == "stats":
                 answer = _stats(slack)
+            elif op == "join":  # people in channels (users.conversations lists them)
+                for user in request["user_ids"]:
+                    slack.surfaces.join(user, *request["channel_ids"])
+            elif op == "publishes":  # views.publish calls: who, when (monotonic), accepted
+                answer = {"publishes": _publishes(slack)}
+            elif op == "wait_publishes":  # until the `count`-th views.publish: that one
+                count = int(request["count"])
+                with contextlib.suppress(AssertionError):
+                    await slack.wait_for("views.publish", count, float(request.get("timeout", 30)))
+                found = _publishes(slack)
+                publish = found[count - 1] if len(found) >= count else None
+                if publish is not None:  # the fake's own time on the calls made for it
+                    since = found[count - 2]["at"] if count > 1 else 0.0
+                    publish["slack_seconds"] = sum(
+                        call.answered_at - call.received_at
+                        for call in slack.calls
+                        if call.method != "views.publish"
+                        and since < call.received_at < publish["at"]
+                    )
+                answer = {"publish": publish}
             elif op == "reset":
                 slack.calls.clear()
                 slack.messages.clear()
@@ -164,6 +200,13 @@ class FakeSlackProcess:
 
     async def stats(self) -> JsonDict:
         return await self.request("stats")
+
+    async def join(self, user_ids: list[str], channel_ids: list[str]) -> None:
+        await self.request("join", user_ids=user_ids, channel_ids=channel_ids)
+
+    async def publishes(self) -> list[JsonDict]:
+        answer = await self.request("publishes")
+        return list(answer["publishes"])
 
     async def reset(self) -> None:
         await self.request("reset")

@@ -16,10 +16,12 @@ from bot.commands import REGISTRY
 from bot.commands.runner import CommandService
 from bot.decisions import log_decision
 from bot.group_breaks import GroupBreakService
+from bot.home import HomeService
 from bot.installs import InstallService
 from bot.metrics import Metrics
 from bot.nudging import NudgeService
 from bot.ports import Chat, Storage
+from bot.settings import SettingsService
 from bot.team import TeamService
 from bot.workspaces import Tenancy
 
@@ -51,7 +53,9 @@ class Services:
     nudging: NudgeService
     team: TeamService
     group_breaks: GroupBreakService
+    home: HomeService
     commands: CommandService = field(init=False)
+    settings: SettingsService = field(init=False)
     log = staticmethod(log_decision)
 
     @classmethod
@@ -119,8 +123,10 @@ class Services:
                 post_concurrency=post_concurrency,
                 rng=rng,
             ),
+            home=HomeService(tenancy.home, clock=clock, default_tz=default_tz),
         )
         services.commands = CommandService(
             services, REGISTRY, commands_per_minute=commands_per_minute
         )
+        services.settings = SettingsService(services)
         return services

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from bot.home import HomeRepository
 from bot.ports import ChannelKey, ChannelState
 
 # `channels.disabled_reason` of the schedules an uninstall stopped; a reinstall restarts exactly
@@ -160,6 +161,7 @@ class Tenancy(Protocol):
     workspaces: WorkspaceRepository
     people: PeopleRepository
     cooldowns: CooldownRepository
+    home: HomeRepository  # a person's page across the workspace's channels
 
 
 @runtime_checkable

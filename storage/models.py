@@ -185,6 +185,8 @@ class BreakRow(Base):
         UniqueConstraint("nudge_id", "person_id", name="uq_breaks_nudge_person"),
         # Covers `WHERE channel_pk = ? AND logged_at in [since, until) GROUP BY person_id`.
         Index("ix_breaks_channel_logged_person", "channel_pk", "logged_at", "person_id"),
+        # One person's breaks across channels (their Home tab; forgetting them): migration 0008.
+        Index("ix_breaks_person_logged", "person_id", "logged_at"),
     )
 
 

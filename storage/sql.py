@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.home import HomeRepository
 from bot.ports import BoardRepository, BreakRepository, ChannelRepository, NudgeRepository, Storage
 from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
 from bot.workspaces import CooldownRepository, PeopleRepository, Tenancy, WorkspaceRepository
@@ -18,6 +19,7 @@ from storage.channels import SqlChannelRepository
 from storage.cooldowns import SqlCooldownRepository
 from storage.db import Clock, Database, utc_now
 from storage.group_breaks import SqlGroupBreakRepository
+from storage.home import SqlHomeRepository
 from storage.nudges import SqlNudgeRepository
 from storage.people import SqlPeopleRepository
 from storage.slot_outcomes import SqlSlotOutcomeRepository
@@ -53,6 +55,7 @@ class SqlTenancy:
         self.workspaces: WorkspaceRepository = SqlWorkspaceRepository(db)
         self.people: PeopleRepository = SqlPeopleRepository(db)
         self.cooldowns: CooldownRepository = SqlCooldownRepository(db)
+        self.home: HomeRepository = SqlHomeRepository(db)
 
 
 if TYPE_CHECKING:

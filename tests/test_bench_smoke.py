@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import commands, fanout, leaderboard, reactions, team_board, weekly_recap
+from bench import commands, fanout, home, leaderboard, reactions, team_board, weekly_recap
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,6 +124,26 @@ def test_commands_postgres(capsys: pytest.CaptureFixture[str]) -> None:
     for workload in ("status", "mixed"):
         assert f"postgres {workload}: answers 20/20 arrived (all;" in out
         assert f"ratio postgres {workload}: p50 bot/bare" in out
+    assert_goal_lines(out, 4)
+
+
+HOME = ["--people", "6", "--channels", "40", "--rounds", "1", "--warmup", "1"]
+
+
+def test_home_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(home.main, [*HOME, "--skip-postgres"], capsys)
+    assert "home cold (sqlite)" in out and "home warm (sqlite)" in out
+    assert "sqlite: statements per open: max 2, all [2]" in out
+    assert "views refused 0; answers missing 0" in out
+    assert "ratio sqlite: home p50 / status p50" in out
+    assert_goal_lines(out, 4)
+
+
+@needs_postgres
+def test_home_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(home.main, [*HOME, "--skip-sqlite", "--postgres", POSTGRES_URL], capsys)
+    assert "postgres: statements per open: max 2, all [2]" in out
+    assert "ratio postgres: home p50 / status p50" in out
     assert_goal_lines(out, 4)
 
 

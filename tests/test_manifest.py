@@ -28,6 +28,8 @@ REQUIRED_BOT_SCOPES = {
     "reactions:write",
     "users:read",
     "files:write",
+    "im:history",
+    "app_mentions:read",
 }
 REQUIRED_BOT_EVENTS = {
     "reaction_added",
@@ -37,6 +39,9 @@ REQUIRED_BOT_EVENTS = {
     "group_archive",
     "app_uninstalled",
     "tokens_revoked",
+    "app_home_opened",
+    "message.im",
+    "app_mention",
 }
 
 
@@ -107,6 +112,7 @@ def test_stretch_command_declared(manifest: dict[str, Any]) -> None:
         "leaderboard",
         "stats",
         "help",
+        "settings",
     ):
         assert word in stretch["usage_hint"]
     assert stretch.get("should_escape") is False
@@ -147,3 +153,12 @@ def test_fake_slack_grants_the_manifest_scopes(manifest: dict[str, Any]) -> None
     from tests.fakes.slack_api import DEFAULT_SCOPES
 
     assert set(DEFAULT_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_home_and_messages_tabs(manifest: dict[str, Any]) -> None:
+    app_home = manifest["features"]["app_home"]
+    assert app_home == {
+        "home_tab_enabled": True,
+        "messages_tab_enabled": True,
+        "messages_tab_read_only_enabled": False,
+    }

@@ -12,6 +12,7 @@ from bot.commands.registry import Registry
 COMMAND_MODULES = (
     "now",
     "schedule",
+    "settings",
     "status",
     "pausing",
     "leaderboard",

@@ -17,6 +17,7 @@ class AdminsOnlyShowCommand(CommandBase):
     """`/stretch admins-only`: say who may change schedules here."""
 
     read_only = True
+    needs_channel = False
 
     async def run(self, call: Call) -> Reply:
         return Reply(
@@ -37,6 +38,8 @@ class AdminsOnlyCommand(CommandBase):
     """`/stretch admins-only on|off`."""
 
     enabled: bool
+
+    needs_channel = False
 
     async def run(self, call: Call) -> Reply:
         refusal = await call.unless_admin(

@@ -16,7 +16,9 @@ from bot.ports import ChannelKey, ChannelState, Chat
 from bot.workspaces import KnowsAdmins, Workspace
 
 if TYPE_CHECKING:
+    from bot.home import HomeSummary
     from bot.services import Services
+    from bot.settings_form import SettingsForm
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class CommandContext:
     channel: ChannelKey
     user_id: str
     enterprise_id: str | None = None  # Slack Enterprise Grid organization, when there is one
+    # A one-to-one chat with the bot (Slack DM, Teams personal chat), not a team's channel:
+    # `stats` there covers every channel of the person.
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,11 @@ class Reply:
     # About the person alone (their stats): Teams sends it to their personal chat with the bot.
     personal: bool = False
     buttons: tuple[Button, ...] = ()
+    # Show the person the channel's settings form (a Slack modal, a Teams card) instead of the
+    # text; a platform that cannot open one shows the text and buttons.
+    form: SettingsForm | None = None
+    # The person's figures across their channels: a platform may show them as a card.
+    home: HomeSummary | None = None
 
 
 class Command(Protocol):
@@ -68,17 +78,25 @@ class Command(Protocol):
         """Its answer is about the person alone (Teams: to their personal chat)."""
         ...
 
+    @property
+    def needs_channel(self) -> bool:
+        """It acts on a channel (its schedule, its board): a direct message with the bot has
+        none to act on."""
+        ...
+
     async def run(self, call: Call) -> Reply | None:
         """Do the work; None when the answer was posted in the channel itself."""
         ...
 
 
 class CommandBase:
-    """Defaults for the flags: a command that changes something, not the schedule, in public."""
+    """Defaults for the flags: a command that changes something, not the schedule, in public,
+    in a channel."""
 
     read_only = False
     changes_schedule = False
     personal = False
+    needs_channel = True
 
 
 Parse = Callable[[Args], Command]

@@ -18,6 +18,8 @@ USAGE = "/stretch now"
 class NowCommand(CommandBase):
     """`/stretch` or `/stretch now`."""
 
+    needs_channel = False  # in a direct message: a break there, just for the person
+
     async def run(self, call: Call) -> Reply | None:
         busy_until = await call.take_cooldown("now")
         if busy_until is not None:

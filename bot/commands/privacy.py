@@ -18,6 +18,8 @@ FORGET_USAGE = "/stretch forget-me"
 class OptOutCommand(CommandBase):
     """`/stretch optout`: no mentions, not on boards, breaks not stored from now on."""
 
+    needs_channel = False
+
     async def run(self, call: Call) -> Reply:
         await _set_opted_out(call, True)
         return Reply(
@@ -32,6 +34,8 @@ class OptOutCommand(CommandBase):
 @dataclass(frozen=True)
 class OptInCommand(CommandBase):
     """`/stretch optin`: undo `optout`."""
+
+    needs_channel = False
 
     async def run(self, call: Call) -> Reply:
         await _set_opted_out(call, False)
@@ -56,6 +60,8 @@ class ForgetMeCommand(CommandBase):
     (a button, or `/stretch forget-me confirm`)."""
 
     confirmed: bool = False
+
+    needs_channel = False
 
     async def run(self, call: Call) -> Reply:
         if not self.confirmed:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.commands.base import Call, Command, CommandContext, Reply
 from bot.commands.registry import Registry
 from bot.grammar import ParseError
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.ports import ChannelState
 from bot.replies import count_seconds
 from bot.workspaces import Workspace
@@ -45,6 +45,12 @@ class CommandRateLimit:
             return hits[0] + self.WINDOW - now
         hits.append(now)
         return None
+
+
+ADMINS_ONLY_REFUSAL = N_(
+    "Only workspace admins and owners can change the schedule here "
+    "(`/stretch admins-only` is on). Ask one of them, or see `/stretch status`."
+)
 
 
 def parse_error_reply(error: ParseError) -> Reply:
@@ -97,12 +103,7 @@ class CommandService:
         workspace, state = await self._where(ctx)
         call = Call(ctx, workspace, state, self.services.clock(), self.services)
         if workspace.admins_only and command.changes_schedule:
-            refusal = await call.unless_admin(
-                _(
-                    "Only workspace admins and owners can change the schedule here "
-                    "(`/stretch admins-only` is on). Ask one of them, or see `/stretch status`."
-                )
-            )
+            refusal = await call.unless_admin(_(ADMINS_ONLY_REFUSAL))
             if refusal is not None:
                 return refusal
         reply = await command.run(call)

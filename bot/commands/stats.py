@@ -1,4 +1,5 @@
-"""`/stretch stats`: your own breaks and streak in this channel, only to you."""
+"""`/stretch stats`: your own breaks and streak in this channel, only to you; in a direct chat
+with the bot, across all your channels."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from bot.boards import PersonalFigures
 from bot.commands.base import Call, CommandBase, Reply, Word
 from bot.grammar import Args, nothing_after
+from bot.home import SpansWorkspaces
+from bot.home_words import direct_stats_lines
 from bot.i18n import N_, _, format_weekday, ngettext
 from bot.replies import count_breaks
 
@@ -17,8 +20,11 @@ USAGE = "/stretch stats"
 class StatsCommand(CommandBase):
     read_only = True
     personal = True
+    needs_channel = False
 
     async def run(self, call: Call) -> Reply:
+        if call.ctx.direct:
+            return await _across_channels(call)
         figures = await call.services.boards.personal_figures(call.channel, call.ctx.user_id)
         lines = [
             _(
@@ -45,6 +51,20 @@ def _streak_line(figures: PersonalFigures) -> str:
             "({count} freeze used)", "({count} freezes used)", figures.freezes_used
         ).format(count=figures.freezes_used)
     return line + "."
+
+
+async def _across_channels(call: Call) -> Reply:
+    chat = call.chat
+    summary = await call.services.home.summary(
+        platform=call.key.platform,
+        team_id=call.key.team_id,
+        person_id=call.ctx.user_id,
+        member_of=None,  # a direct chat lists no channels: those where the person moved
+        team_prefix=(
+            chat.workspace_prefix(call.key.team_id) if isinstance(chat, SpansWorkspaces) else None
+        ),
+    )
+    return Reply("\n".join(direct_stats_lines(summary)), home=summary)
 
 
 def _no_streak(figures: PersonalFigures) -> str:

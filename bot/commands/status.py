@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import rules
-from bot.commands.base import Call, CommandBase, Reply, Word
+from bot.commands.base import Button, Call, CommandBase, Reply, Word
+from bot.commands.settings import EDIT_SCHEDULE
 from bot.grammar import Args, nothing_after
 from bot.i18n import N_, _
 from bot.replies import capitalize, when
@@ -36,14 +37,16 @@ class StatusCommand(CommandBase):
                 _(
                     "No schedule in this channel yet. Try `/stretch every 45m 09:00-17:00 "
                     "weekdays`, or `/stretch now` for a break right away."
-                )
+                ),
+                buttons=(Button(_("Set a schedule"), "settings", "primary"),),
             )
         if not state.enabled:
             return Reply(
                 _(
                     "Scheduled nudges are off here (last schedule: {schedule}). "
                     "`/stretch resume` turns them back on."
-                ).format(schedule=spec.describe())
+                ).format(schedule=spec.describe()),
+                buttons=(Button(_(EDIT_SCHEDULE), "settings"),),
             )
         lines = [_("Movement breaks here: {schedule}.").format(schedule=spec.describe())]
         pause_end = rules.pause_end(state, now)
@@ -70,7 +73,7 @@ class StatusCommand(CommandBase):
         )
         lines.append(capitalize("; ".join(extras)) + ".")
         lines.extend(await _team_lines(call))
-        return Reply("\n".join(lines))
+        return Reply("\n".join(lines), buttons=(Button(_(EDIT_SCHEDULE), "settings"),))
 
 
 async def _team_lines(call: Call) -> list[str]:

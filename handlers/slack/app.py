@@ -26,10 +26,14 @@ from bot.logs import loggable, raised_at, warn_limited
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.startup import StartupError
-from handlers.slack import actions, commands, events, together
+from handlers.slack import actions, commands, events, home, messages, settings_modal, together
 from handlers.slack.acked import AckedWork
 from handlers.slack.chat import SlackChat, make_client
+from handlers.slack.delivery import ReplyPoster
 from handlers.slack.edge import events_handler
+from handlers.slack.home import HomeTab
+from handlers.slack.members import ChannelListing
+from handlers.slack.settings_modal import SettingsModal
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -113,6 +117,7 @@ class SlackBot:
             tokens=self.tokens,
             respond=self.respond,
             work=self.work,
+            chat=self.chat,
         )
         if not self.settings.socket_mode:
             web_app.router.add_post(
@@ -308,6 +313,7 @@ def build_bolt_app(
     tokens: BotTokens | None = None,
     respond: commands.Responder,
     work: AckedWork,
+    chat: SlackChat,
 ) -> AsyncApp:
     """The Bolt AsyncApp with /stretch, reactions, channel lifecycle events and the Done button.
 
@@ -324,7 +330,8 @@ def build_bolt_app(
     connection.
 
     `respond` posts answers to response_urls (over the bot's shared HTTP session); `work`
-    tracks what runs after an ack, so shutdown finishes it.
+    tracks what runs after an ack, so shutdown finishes it; `chat` gives the Home tab, the
+    settings modal and the answers to messages their workspace's Web API client.
     """
     bolt_logger = logging.getLogger("stretchbot.bolt")
     bolt_logger.addFilter(_drop_token_unused_warning)
@@ -387,9 +394,15 @@ def build_bolt_app(
         logger.error("listener failed on a %s request: %r", kind, error, exc_info=error)
         return None
 
-    commands.register(app, services, respond=respond, work=work)
+    listing = ChannelListing(chat.client)
+    poster = ReplyPoster(chat)
+    modal = SettingsModal(services, chat, listing, poster, work)
+    commands.register(app, services, respond=respond, work=work, open_form=modal.open)
     events.register(app, services, tokens=tokens)
     actions.register(app, services)
     together.register(app, services)
+    settings_modal.register(app, services, modal)
+    home.register(app, services, HomeTab(services, chat, listing, poster), modal, work)
+    messages.register(app, services, poster, work)
 
     return app

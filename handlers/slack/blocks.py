@@ -26,15 +26,16 @@ def escape(text: str) -> str:
 
 
 _OWN_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{1,30})&gt;")
+_OWN_CHANNEL = re.compile(r"&lt;#([CGD][A-Z0-9]{1,30})&gt;")
 _OWN_DATE = re.compile(r"&lt;!date\^(\d{1,12})\^\{date_short_pretty\} \{time\}\|([^&|]{1,100})&gt;")
 
 
 def reply_text(text: str) -> str:
     """A command reply made safe for Slack: everything escaped, then only well-formed user
-    mentions (`<@U123>`) and date tokens (`<!date^...>`), which the bot writes itself, become
-    markup again. Echoed user text cannot form one: the parser turns `<`, `>`, `&` and `@` in
-    quotes into look-alikes."""
-    text = _OWN_MENTION.sub(r"<@\1>", escape(text))
+    mentions (`<@U123>`), channel references (`<#C123>`) and date tokens (`<!date^...>`),
+    which the bot writes itself, become markup again. Echoed user text cannot form one: the
+    parser turns `<`, `>`, `&` and `@` in quotes into look-alikes."""
+    text = _OWN_CHANNEL.sub(r"<#\1>", _OWN_MENTION.sub(r"<@\1>", escape(text)))
     return _OWN_DATE.sub(r"<!date^\1^{date_short_pretty} {time}|\2>", text)
 
 

@@ -143,6 +143,10 @@ class SlackChat:
 
         return cls(client_for, metrics=metrics, per_workspace=per_workspace)
 
+    async def client(self, team_id: str) -> AsyncWebClient | None:
+        """The workspace's Web API client (shared session, retries), None when not installed."""
+        return await self._client_for(team_id)
+
     async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult:
         text, blocks = nudge_message(exercise)
         return await self._post(channel, text=text, blocks=blocks)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -79,7 +80,19 @@ message = reply_message
 UNREADABLE = N_("I couldn't tell who sent this or where, so I didn't do anything.")
 
 
-def register(app: AsyncApp, services: Services, *, respond: Responder, work: AckedWork) -> None:
+# Opens the settings form of a command's answer with the request's trigger_id; False when it
+# could not (then the answer's text and buttons go to the response_url instead).
+FormOpener = Callable[[CommandContext, Reply, str], Awaitable[bool]]
+
+
+def register(
+    app: AsyncApp,
+    services: Services,
+    *,
+    respond: Responder,
+    work: AckedWork,
+    open_form: FormOpener | None = None,
+) -> None:
     reads = asyncio.Semaphore(COMMAND_WORKERS)
     writes = asyncio.Semaphore(COMMAND_WORKERS)
 
@@ -98,10 +111,23 @@ def register(app: AsyncApp, services: Services, *, respond: Responder, work: Ack
                 return Reply(_(SORRY))
 
     async def answer_later(
-        ctx: CommandContext, command: Command, response_url: str, *, replace: bool = False
+        ctx: CommandContext,
+        command: Command,
+        response_url: str,
+        *,
+        replace: bool = False,
+        trigger_id: object = None,
     ) -> None:
         reply = await execute(ctx, command, writes)
-        if reply is not None:
+        if reply is None:
+            return
+        opened = (
+            reply.form is not None
+            and open_form is not None
+            and isinstance(trigger_id, str)
+            and await open_form(ctx, reply, trigger_id)
+        )
+        if not opened:
             await respond(response_url, reply, replace_original=replace and not reply.public)
 
     @app.command("/stretch")
@@ -124,7 +150,9 @@ def register(app: AsyncApp, services: Services, *, respond: Responder, work: Ack
         if not checked.read_only:
             await ack()
             await work.run(
-                f"/stretch {text}", response_url, answer_later(ctx, checked, response_url)
+                f"/stretch {text}",
+                response_url,
+                answer_later(ctx, checked, response_url, trigger_id=command.get("trigger_id")),
             )
             return
         # Past the budget a timer acks (empty) and the work goes on: its answer then goes to
@@ -174,5 +202,7 @@ def register(app: AsyncApp, services: Services, *, respond: Responder, work: Ack
         await work.run(
             f"/stretch {text} (button)",
             response_url,
-            answer_later(ctx, checked, response_url, replace=ephemeral),
+            answer_later(
+                ctx, checked, response_url, replace=ephemeral, trigger_id=body.get("trigger_id")
+            ),
         )

@@ -45,7 +45,7 @@ def load_manifest(path: Traversable) -> dict[str, Any]:
 
 def http_manifest(manifest: dict[str, Any], url: str) -> dict[str, Any]:
     """The manifest for HTTP mode at `url` (https://host[/prefix], or that followed by
-    /slack/events): Socket Mode off, commands, events and interactivity at
+    /slack/events): Socket Mode off, commands, events, interactivity and menu options at
     `url`/slack/events, the OAuth redirect at `url`/slack/oauth_redirect."""
     base = base_url(url)
     events_url = base + EVENTS_PATH
@@ -55,7 +55,10 @@ def http_manifest(manifest: dict[str, Any], url: str) -> dict[str, Any]:
     settings = result.setdefault("settings", {})
     settings["socket_mode_enabled"] = False
     settings.setdefault("event_subscriptions", {})["request_url"] = events_url
-    settings.setdefault("interactivity", {"is_enabled": True})["request_url"] = events_url
+    interactivity = settings.setdefault("interactivity", {"is_enabled": True})
+    interactivity["request_url"] = events_url
+    # The settings modal's searched menus (time zones, countries) load options from here.
+    interactivity["message_menu_options_url"] = events_url
     result.setdefault("oauth_config", {})["redirect_urls"] = [base + REDIRECT_PATH]
     return result
 

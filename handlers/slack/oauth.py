@@ -61,6 +61,8 @@ BOT_SCOPES = (
     "reactions:write",
     "users:read",
     "files:write",  # the weekly chart (files.getUploadURLExternal / completeUploadExternal)
+    "im:history",  # message.im: the Messages tab
+    "app_mentions:read",  # app_mention: @stretchbot words in a channel
 )
 _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")
 SLACK_SDK_CLIENT_LOGGER = "slack_sdk.web.async_base_client"  # every AsyncWebClient's default

@@ -18,6 +18,7 @@ from bot.replies import NOT_A_NUDGE
 from bot.services import Services
 from handlers.teams import activities, cards
 from handlers.teams.chat import TeamsChat
+from handlers.teams.surface_cards import settings_card
 
 logger = logging.getLogger("stretchbot.teams")
 
@@ -51,8 +52,12 @@ def register(app: AgentApplication[TurnState], services: Services, chat: TeamsCh
             logger.exception("teams.button_failed channel=%s", channel.channel_id)
             return _message(_(replies.SORRY))
         text = reply.text if reply is not None else _("Done.")
+        if reply is not None and reply.form is not None:  # "Edit schedule": the form itself
+            card = settings_card(reply.form)
+        else:
+            card = cards.answer_card(text)
         return AdaptiveCardInvokeResponse(
-            status_code=HTTPStatus.OK, type=cards.CARD_CONTENT_TYPE, value=cards.answer_card(text)
+            status_code=HTTPStatus.OK, type=cards.CARD_CONTENT_TYPE, value=card
         )
 
     @app.adaptive_card.action_execute(cards.DONE_VERB)

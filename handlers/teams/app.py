@@ -39,7 +39,7 @@ from bot.logs import limited_filter, warn_limited
 from bot.metrics import Metrics
 from bot.ports import ConversationStore
 from bot.services import Services
-from handlers.teams import actions, events, messages, together
+from handlers.teams import actions, events, messages, settings, together
 from handlers.teams.chat import TeamsChat
 from handlers.teams.directory import TeamsDirectory
 
@@ -134,6 +134,7 @@ def register_listeners(
     events.register(teams, services, chat)
     actions.register(agent, services, chat)
     together.register(agent, services, chat)
+    settings.register(agent, services, chat)
 
 
 def build_teams(

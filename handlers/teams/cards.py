@@ -46,6 +46,7 @@ POSITION_HINTS = {
 }
 
 _SLACK_MENTION = re.compile(r"<@([^>|]+)(?:\|[^>]*)?>")
+_CHANNEL_REF = re.compile(r"<#[^>|]{1,300}>")
 _SLASH_COMMAND = re.compile(r"/stretch\b( (?=[\w\[]))?")
 _UNSAFE_NAME = re.compile(r"[<>\[\]*_`~\\#|{}\r\n\t]")
 
@@ -187,6 +188,7 @@ def teams_markdown(text: str, names: Mapping[str, str]) -> tuple[str, list[Menti
     every Teams client renders as line breaks.
     """
     text = DATE_TOKEN.sub(r"\2", text)  # Teams shows the fallback: the time in channel time
+    text = _CHANNEL_REF.sub("a channel", text)  # a Teams channel id is no name
     mentions: list[Mention] = []
     parts: list[str] = []
     position = 0

@@ -239,6 +239,12 @@ class TeamsChat:
     async def user_timezone(self, team_id: str, user_id: str) -> str | None:
         return self.directory.timezone(user_id)
 
+    def workspace_prefix(self, team_id: str) -> str | None:
+        """A personal chat is a workspace of its own (`<tenant>:<chat>`): `stats` there covers
+        every team and chat of the tenant (`<tenant>:`), as `bot.home.SpansWorkspaces` says."""
+        tenant = team_id.split(":", 1)[0]
+        return f"{tenant}:" if tenant and tenant != team_id else None
+
     async def send(
         self, channel: ChannelKey, activity: Activity, *, update: bool = False
     ) -> PostResult:

@@ -3,6 +3,7 @@
 In Teams the command itself is a visible message, so the answer goes into its thread. An answer
 about the person alone (`Reply.personal`, declared by the command, e.g. `stats`) goes to the
 person's personal chat with the bot, and into the thread only when that chat cannot be opened.
+An answer with a form (`settings`) or a person's page (`stats` in the personal chat) is a card.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.replies import SORRY
 from bot.services import Services
 from handlers.teams import activities, cards
 from handlers.teams.chat import TeamsChat
+from handlers.teams.surface_cards import surface_activity
 
 logger = logging.getLogger("stretchbot.teams")
 
@@ -46,7 +48,8 @@ def register(teams: TeamsAgentExtension[TurnState], services: Services, chat: Te
         if not activities.is_for_the_bot(activity):
             return
         await directory.remember(context, channel)
-        ctx = CommandContext(channel=channel, user_id=person)
+        personal = (activity.conversation.conversation_type or "") == "personal"
+        ctx = CommandContext(channel=channel, user_id=person, direct=personal)
         text = activities.command_text(activity)
         try:
             reply = await services.commands.run(ctx, text)
@@ -61,8 +64,7 @@ def register(teams: TeamsAgentExtension[TurnState], services: Services, chat: Te
         name = activities.display_name(sender)
         if name:
             names[person] = name
-        message = cards.reply_activity(reply.text, names, reply.buttons)
-        personal = (activity.conversation.conversation_type or "") == "personal"
+        message = surface_activity(reply) or cards.reply_activity(reply.text, names, reply.buttons)
         if not reply.personal or personal or not await _send_privately(context, message):
             await context.send_activity(message)
 

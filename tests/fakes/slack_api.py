@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from tests.fakes.slack_surfaces import SurfacesApi
+
 JsonDict = dict[str, Any]
 
 # Methods that work without a token (OAuth uses client credentials instead).
@@ -67,6 +69,8 @@ DEFAULT_SCOPES = (
     "reactions:write",
     "users:read",
     "files:write",
+    "im:history",
+    "app_mentions:read",
 )
 
 
@@ -83,6 +87,8 @@ class Call:
         status: HTTP status the fake answered.
         response: The JSON body the fake answered.
         received_at: When the request arrived (event loop time, seconds).
+        answered_at: When its answer was ready, serialised (the fake's own time is the
+            difference, `latency` included).
     """
 
     method: str
@@ -93,6 +99,7 @@ class Call:
     status: int = 200
     response: JsonDict = field(default_factory=dict)
     received_at: float = 0.0
+    answered_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -326,6 +333,9 @@ class FakeSlack:
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
         }
+        # views.*, users.conversations, conversations.open (tests/fakes/slack_surfaces.py)
+        self.surfaces = SurfacesApi(self)
+        self._handlers.update(self.surfaces.handlers())
         self.oauth_v2_access_response: JsonDict = {
             "ok": True,
             "app_id": app_id,
@@ -786,6 +796,8 @@ class FakeSlack:
         headers = dict(reply.headers)
         if reply.status == 200 and token and token.startswith("xoxb-"):
             headers.setdefault("X-OAuth-Scopes", ",".join(self.scopes))
+        response = web.json_response(reply.body, status=reply.status, headers=headers)
+        now = asyncio.get_running_loop().time()
         self.calls.append(
             Call(
                 method=method,
@@ -795,13 +807,12 @@ class FakeSlack:
                 content_type=request.content_type,
                 status=reply.status,
                 response=reply.body,
-                received_at=(
-                    asyncio.get_running_loop().time() if received_at is None else received_at
-                ),
+                received_at=now if received_at is None else received_at,
+                answered_at=now,
             )
         )
         await self._notify()
-        return web.json_response(reply.body, status=reply.status, headers=headers)
+        return response
 
     def _dispatch(self, method: str, params: JsonDict, token: str | None) -> _Reply:
         fault = self._take_fault(method)
@@ -833,6 +844,8 @@ class FakeSlack:
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _postable_channel(self, channel_id: Any) -> tuple[FakeChannel | None, _Reply | None]:
+        if isinstance(channel_id, str) and channel_id[:1] in ("U", "W") and channel_id[1:]:
+            channel_id = self.surfaces.open_im(channel_id).id  # a user id: the app's DM
         channel = self.channels.get(channel_id) if isinstance(channel_id, str) else None
         if channel is None:
             return None, _error("channel_not_found")

@@ -41,6 +41,7 @@ def test_http_manifest_for_a_host(manifest: dict[str, Any]) -> None:
     assert result["settings"]["socket_mode_enabled"] is False
     assert result["settings"]["event_subscriptions"]["request_url"] == events
     assert result["settings"]["interactivity"]["request_url"] == events
+    assert result["settings"]["interactivity"]["message_menu_options_url"] == events
     assert result["settings"]["interactivity"]["is_enabled"] is True
     assert [c["url"] for c in result["features"]["slash_commands"]] == [events]
     assert result["oauth_config"]["redirect_urls"] == [URL + REDIRECT_PATH]

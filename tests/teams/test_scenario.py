@@ -185,7 +185,10 @@ async def test_a_personal_chat_works_without_a_team(teams: TeamsDriver) -> None:
     answer = await teams.send(activity)
     assert answer.status == 202
     [reply] = teams.connector.messages(activity["conversation"]["id"])
-    assert "Your breaks" in reply.body["text"]
+    card = card_of(
+        reply.body
+    )  # stats in the personal chat: the home card (tests/teams/test_surfaces.py)
+    assert card is not None and "Your movement breaks" in card_text(card)
 
 
 async def test_a_failing_command_gets_a_friendly_answer(

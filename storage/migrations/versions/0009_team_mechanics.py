@@ -1,7 +1,7 @@
 """Team mechanics: a team goal and streak freezes per channel, group breaks and their joiners.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-29
 
 `channels.team_goal` is the share (percent) of the people who moved in the last two weeks that
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
