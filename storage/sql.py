@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.home import HomeRepository
-from bot.reminders import ReminderRepository
 from bot.ports import BoardRepository, BreakRepository, ChannelRepository, NudgeRepository, Storage
+from bot.reminders import ReminderRepository
 from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
 from bot.workspaces import CooldownRepository, PeopleRepository, Tenancy, WorkspaceRepository
 from storage.boards import SqlBoardRepository
