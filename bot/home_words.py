@@ -39,6 +39,10 @@ def week_line(summary: HomeSummary) -> str:
 def streak_line(summary: HomeSummary) -> str:
     if not summary.best_streak or summary.best_streak_channel is None:
         return _("No streak running: a break on each of a channel's scheduled days builds one.")
+    if summary.best_streak_channel in summary.personal_keys:
+        return _("Best streak: {days}, with your personal reminders.").format(
+            days=count_days(summary.best_streak)
+        )
     return _("Best streak: {days}, in {channel}.").format(
         days=count_days(summary.best_streak), channel=channel_ref(summary.best_streak_channel)
     )

@@ -123,7 +123,9 @@ class Services:
                 post_concurrency=post_concurrency,
                 rng=rng,
             ),
-            home=HomeService(tenancy.home, clock=clock, default_tz=default_tz),
+            home=HomeService(
+                tenancy.home, clock=clock, default_tz=default_tz, reminders=storage.reminders
+            ),
         )
         services.commands = CommandService(
             services, REGISTRY, commands_per_minute=commands_per_minute
