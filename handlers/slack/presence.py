@@ -82,6 +82,7 @@ class _Budget:
     """Calls allowed per workspace and method in the current minute (real time)."""
 
     def __init__(self) -> None:
+        self.per_minute = dict(BUDGET_PER_MINUTE)
         self._minute: dict[tuple[str, str], tuple[int, int]] = {}
 
     def take(self, team_id: str, method: str) -> bool:
@@ -90,7 +91,7 @@ class _Budget:
         at, used = self._minute.get(key, (minute, 0))
         if at != minute:
             used = 0
-        if used >= BUDGET_PER_MINUTE[method]:
+        if used >= self.per_minute[method]:
             return False
         self._minute[key] = (minute, used + 1)
         return True
@@ -103,7 +104,7 @@ class SlackPresence:
         self._client_for = client_for
         self.status = status or BusyStatus()
         self._cache: dict[tuple[str, str, str], tuple[datetime, dict[str, Any] | None]] = {}
-        self._budget = _Budget()
+        self.budget = _Budget()
 
     async def busy(self, team_id: str, user_id: str, *, now: datetime) -> Busy | None:
         """Why the person is busy at `now`, or None (free, or not known)."""
@@ -124,7 +125,7 @@ class SlackPresence:
         if cached is not None and timedelta(0) <= now - cached[0] < CACHE_FOR:
             return cached[1]
         client = await self._client_for(team_id)
-        if client is None or not self._budget.take(team_id, method):
+        if client is None or not self.budget.take(team_id, method):
             return None  # not installed, or over budget: not known (never blocks a reminder)
         try:
             if method == "dnd.info":

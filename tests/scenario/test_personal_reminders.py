@@ -225,3 +225,14 @@ async def test_bad_me_input_gets_a_clear_answer_and_stores_nothing(bot: BotDrive
         assert words in answer["text"], (text, answer["text"])
     assert bot.slack.calls_to("conversations.open") == []
     assert bot.slack.surfaces.ims == {}
+
+
+async def test_over_the_rate_budget_the_reminder_goes_out_unchecked(bot: BotDriver) -> None:
+    im = await set_me(bot)
+    presence: Any = bot.services.chats["slack"].presence
+    presence.budget.per_minute.update({"dnd.info": 0, "users.profile.get": 0})
+    bot.slack.presence.set_dnd(USER, 0, (TEN_BERLIN + timedelta(hours=1)).timestamp())
+    bot.clock.set(TEN_BERLIN)
+    [posted] = await bot.services.nudging.run_due_nudges()
+    assert posted.decision == "posted" and len(bot.posts(im)) == 1
+    assert bot.slack.calls_to("dnd.info") == []  # Slack was not asked past the budget
