@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.nudging import NudgeOutcome
-from tests.fakes.block_kit import message_problems
+from tests.fakes.block_kit import message_problems, view_problems
 from tests.scenario.conftest import BotDriver, key
-from tests.scenario.surfaces import USER, answer_in, dm
+from tests.scenario.surfaces import USER, answer_in, dm, open_home, press_in_home, texts
 
 # Berlin is UTC+1 in November: `every 1h 09:00-17:00` is due at 09:00, 10:00 ... 15:00 UTC.
 TEN_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -236,3 +236,23 @@ async def test_over_the_rate_budget_the_reminder_goes_out_unchecked(bot: BotDriv
     [posted] = await bot.services.nudging.run_due_nudges()
     assert posted.decision == "posted" and len(bot.posts(im)) == 1
     assert bot.slack.calls_to("dnd.info") == []  # Slack was not asked past the budget
+
+
+async def test_the_home_tab_starts_and_stops_personal_reminders(bot: BotDriver) -> None:
+    view = await open_home(bot)
+    assert view_problems(view) == []
+    assert "Reminders just for you" in texts(view)
+    view = await press_in_home(bot, view, "stretch_home_run_me")
+    assert view_problems(view) == []
+    assert "I'll remind you by direct message" in texts(view)  # the answer, on top
+    assert "Your reminders by direct message" in texts(view)
+    im = bot.slack.surfaces.ims[USER]
+    state = await bot.services.storage.channels.get(key(im))
+    assert state is not None and state.personal_for == USER and state.enabled
+    assert f"<#{im}>" not in texts(view)  # not listed among their channels
+
+    view = await press_in_home(bot, view, "stretch_home_run_me")
+    assert "Personal reminders off" in texts(view)
+    assert "Reminders just for you" in texts(view)
+    state = await bot.services.storage.channels.get(key(im))
+    assert state is not None and not state.enabled
