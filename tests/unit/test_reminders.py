@@ -155,3 +155,20 @@ def test_profile_huddle_and_meeting_status() -> None:
     assert profile_busy(meeting, NOW, status) == Busy("status")
     expired = {**meeting, "status_expiration": int(TS) - 60}
     assert profile_busy(expired, NOW, status) is None
+
+
+def test_busy_status_and_retry_come_from_settings() -> None:
+    from bot.config import load_settings
+
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "signing"}
+    default = load_settings(base, env_file=None).busy_status()
+    assert default == BusyStatus()
+    custom = load_settings(
+        {**base, "BUSY_STATUS_EMOJI": "rocket, :deep_work:", "BUSY_STATUS_WORDS": "Heads down"},
+        env_file=None,
+    ).busy_status()
+    assert custom.says_busy(":rocket:", "") and custom.says_busy("", "heads down")
+    assert not custom.says_busy(":calendar:", "in a meeting")
+    assert load_settings({**base, "BUSY_STATUS_WORDS": "x"}, env_file=None).busy_status().emoji
+    with pytest.raises(Exception, match="REMINDER_RETRY_MINUTES"):
+        load_settings({**base, "REMINDER_RETRY_MINUTES": "0"}, env_file=None)
