@@ -256,3 +256,21 @@ async def test_the_home_tab_starts_and_stops_personal_reminders(bot: BotDriver) 
     assert "Reminders just for you" in texts(view)
     state = await bot.services.storage.channels.get(key(im))
     assert state is not None and not state.enabled
+
+
+async def test_forget_me_deletes_personal_reminders_too(bot: BotDriver) -> None:
+    im = await set_me(bot)
+    answer = await bot.command("forget-me confirm")
+    assert answer is not None
+    assert await bot.services.storage.channels.get(key(im)) is None
+    bot.clock.set(TEN_BERLIN)
+    assert await bot.services.nudging.run_due_nudges() == []
+
+
+async def test_me_works_in_the_messages_tab(bot: BotDriver) -> None:
+    im = await dm(bot, "me every 2h 08:00-12:00")
+    [answer] = await answer_in(bot, im)
+    assert "I'll remind you by direct message" in answer["text"]
+    await dm(bot, "me")
+    answers = await answer_in(bot, im, count=2)
+    assert "Your personal reminders: every 2 hours" in answers[1]["text"], answers[1]["text"]
