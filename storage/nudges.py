@@ -268,11 +268,22 @@ class SqlNudgeRepository:
                     if move.next_slot_at is None
                     else ChannelRow.next_slot_at == move.next_slot_at
                 )
+                # A personal reminder claimed at the time it slid to slides there again.
+                slid = nudge.slot_at if nudge.slot_at != move.expected_slot_at else None
                 back = await session.execute(
                     update(ChannelRow)
                     .where(is_channel(nudge.channel), ChannelRow.enabled, cursor)
                     .values(
-                        next_slot_at=move.expected_slot_at, recent_exercises=None, updated_at=now
+                        next_slot_at=move.expected_slot_at,
+                        recent_exercises=None,
+                        slid_from=case(
+                            (
+                                ChannelRow.personal_for.is_not(None),
+                                bindparam("slid", slid, type_=UTCDateTime()),
+                            ),
+                            else_=None,
+                        ),
+                        updated_at=now,
                     )
                     .returning(ChannelRow.id)
                 )

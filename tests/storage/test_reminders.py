@@ -66,3 +66,16 @@ async def test_saving_a_schedule_drops_a_slide(storage: SqlStorage) -> None:
     await storage.channels.save(state)
     saved = await storage.channels.get(DM)
     assert saved is not None and saved.slid_from is None and saved.personal_for == "U1"
+
+
+async def test_a_released_claim_of_a_slid_reminder_slides_there_again(storage: SqlStorage) -> None:
+    await personal(storage)
+    later = T0 + timedelta(minutes=23)
+    await storage.nudges.move_slots([SlotMove(DM, T0, later, slid_from=T0)])
+    move = SlotMove(DM, later, T0 + SLOT, slot_at=T0, exercise_key="heel-lifts")
+    won = await storage.nudges.move_slots([move])
+    nudge = won[DM]
+    assert nudge is not None
+    assert await storage.nudges.release_claims([(nudge, move)]) == 1
+    state = await storage.channels.get(DM)
+    assert state is not None and (state.next_slot_at, state.slid_from) == (later, T0)
