@@ -16,6 +16,9 @@ from bot.ports import ChannelKey, ChannelState, Chat, SlotMove
 logger = logging.getLogger("stretchbot.services.nudging")
 
 PRESENCE_CONCURRENCY = 8  # presence reads under way at once in one claim batch
+# A read slower than this (a 429 with a long Retry-After, a slow network) counts as not known:
+# the batch's other channels are waiting to be claimed, and a slot posts within 30 s.
+PRESENCE_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class PersonalSlots:
         self.chats = chats
         self.grace = grace
         self.rules = rules or reminders.SlideRules()
+        self.presence_timeout = PRESENCE_TIMEOUT_SECONDS
 
     async def plan(
         self, batch: Sequence[ChannelState], now: datetime
@@ -109,7 +113,8 @@ class PersonalSlots:
         if not isinstance(chat, reminders.KnowsPresence) or state.personal_for is None:
             return None
         try:
-            return await chat.busy(state.key.team_id, state.personal_for, now=now)
-        except Exception:  # a failed read never blocks the reminder
+            async with asyncio.timeout(self.presence_timeout):
+                return await chat.busy(state.key.team_id, state.personal_for, now=now)
+        except Exception:  # a failed or slow read never blocks the reminder
             logger.warning("reminder.presence_failed channel=%s", state.key.channel_id)
             return None

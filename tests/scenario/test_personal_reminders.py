@@ -8,6 +8,7 @@ driven by calling `run_due_nudges` at the times under test, never by sleeping.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -233,7 +234,8 @@ async def test_over_the_rate_budget_the_reminder_goes_out_unchecked(bot: BotDriv
     presence.budget.per_minute.update({"dnd.info": 0, "users.profile.get": 0})
     bot.slack.presence.set_dnd(USER, 0, (TEN_BERLIN + timedelta(hours=1)).timestamp())
     bot.clock.set(TEN_BERLIN)
-    [posted] = await bot.services.nudging.run_due_nudges()
+    async with asyncio.timeout(5):  # without the read's own timeout: 30 s and more
+        [posted] = await bot.services.nudging.run_due_nudges()
     assert posted.decision == "posted" and len(bot.posts(im)) == 1
     assert bot.slack.calls_to("dnd.info") == []  # Slack was not asked past the budget
 
@@ -274,3 +276,14 @@ async def test_me_works_in_the_messages_tab(bot: BotDriver) -> None:
     await dm(bot, "me")
     answers = await answer_in(bot, im, count=2)
     assert "Your personal reminders: every 2 hours" in answers[1]["text"], answers[1]["text"]
+
+
+async def test_a_slow_presence_read_never_holds_the_reminder(bot: BotDriver) -> None:
+    im = await set_me(bot)
+    bot.services.nudging.personal.presence_timeout = 0.2
+    bot.slack.rate_limit("dnd.info", times=5, retry_after=30)  # slack_sdk would wait 30 s
+    bot.slack.presence.set_dnd(USER, 0, (TEN_BERLIN + timedelta(hours=1)).timestamp())
+    bot.clock.set(TEN_BERLIN)
+    async with asyncio.timeout(5):  # without the read's own timeout: 30 s and more
+        [posted] = await bot.services.nudging.run_due_nudges()
+    assert posted.decision == "posted" and len(bot.posts(im)) == 1
