@@ -9,6 +9,7 @@ driven by calling `run_due_nudges` at the times under test, never by sleeping.
 from __future__ import annotations
 
 import asyncio
+import collections
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -287,3 +288,61 @@ async def test_a_slow_presence_read_never_holds_the_reminder(bot: BotDriver) -> 
     async with asyncio.timeout(5):  # without the read's own timeout: 30 s and more
         [posted] = await bot.services.nudging.run_due_nudges()
     assert posted.decision == "posted" and len(bot.posts(im)) == 1
+
+
+async def test_a_pass_of_many_reminders_reads_each_person_once(bot: BotDriver) -> None:
+    """200 people's reminders due at one slot against 200 channels' nudges: the presence reads
+    (two per person, 8 at a time) are the only extra cost. Prints both times (run with -s)."""
+    import time as clock_time
+
+    from bot.ports import ChannelKey, ChannelState
+    from bot.schedules import ScheduleSpec
+
+    people = 200
+    spec = ScheduleSpec(interval=timedelta(hours=1), tz="UTC")  # 10:00 ... 16:00 UTC
+    ten = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    presence: Any = bot.services.chats["slack"].presence
+    presence.budget.per_minute.update({"dnd.info": 10_000, "users.profile.get": 10_000})
+    storage = bot.services.storage
+    for i in range(people):
+        dm_id = bot.slack.surfaces.open_im(f"UM{i:04d}").id
+        channel = f"CM{i:04d}"
+        bot.slack.add_channel(channel, member=True)
+        for where, person in ((dm_id, f"UM{i:04d}"), (channel, None)):
+            await storage.channels.save(
+                ChannelState(
+                    key=ChannelKey("slack", "T0001", where),
+                    spec=spec,
+                    enabled=True,
+                    next_slot_at=ten if person else ten + timedelta(hours=1),
+                    weekly_board=False,
+                    personal_for=person,
+                )
+            )
+    for i in range(0, people, 4):  # a quarter in Do Not Disturb
+        bot.slack.presence.set_dnd(f"UM{i:04d}", 0, (ten + timedelta(minutes=10)).timestamp())
+
+    bot.clock.set(ten)
+    started = clock_time.perf_counter()
+    outcomes = await bot.services.nudging.run_due_nudges()
+    personal_seconds = clock_time.perf_counter() - started
+    seen = collections.Counter(o.decision for o in outcomes)
+    assert seen == {"posted": people * 3 // 4, "slid": people // 4}, seen
+    assert len(bot.slack.calls_to("dnd.info")) == people
+    assert len(bot.slack.calls_to("users.profile.get")) == people * 3 // 4  # DND answers first
+
+    bot.clock.set(ten + timedelta(minutes=13))  # a few minutes after Do Not Disturb ends
+    slid = collections.Counter(o.decision for o in await bot.services.nudging.run_due_nudges())
+    assert slid == {"posted": people // 4}, slid
+    bot.clock.set(ten + timedelta(hours=1))  # the channels' slot (reminders' next too)
+    dnd_calls = len(bot.slack.calls_to("dnd.info"))
+    started = clock_time.perf_counter()
+    outcomes = await bot.services.nudging.run_due_nudges()
+    both_seconds = clock_time.perf_counter() - started
+    assert collections.Counter(o.decision for o in outcomes)["posted"] == 2 * people
+    assert len(bot.slack.calls_to("dnd.info")) == dnd_calls + people  # cache expired: read again
+    print(
+        f"\n{people} personal reminders due at one slot: {personal_seconds:.2f}s "
+        f"({seen['slid']} slid); then {people} reminders + {people} channel nudges: "
+        f"{both_seconds:.2f}s"
+    )
