@@ -17,7 +17,7 @@ from bot.grammar import Args, Invalid
 from bot.i18n import N_, _, ngettext
 from bot.ports import ChannelKey, ChannelState
 from bot.reminders import OpensDirect
-from bot.replies import capitalize, when
+from bot.replies import when
 from bot.schedules import next_slot_after
 
 USAGE = "/stretch me every 1h [09:00-17:00] [weekdays] [tz Europe/Berlin] | /stretch me off"
@@ -51,7 +51,7 @@ class MeCommand(CommandBase):
         assert self.schedule is not None
         chat = call.chat
         if not isinstance(chat, OpensDirect):
-            return Reply(_NOT_HERE)
+            return Reply(_(_NOT_HERE))
         tz = self.schedule.tz
         if tz is None:
             tz = await chat.user_timezone(call.key.team_id, call.ctx.user_id)
@@ -78,7 +78,7 @@ class MeCommand(CommandBase):
             lines.append(
                 _("First reminder: {when}.").format(when=when(state.next_slot_at, spec.tz, now))
             )
-        lines.append(_MEETINGS)
+        lines.append(_(_MEETINGS))
         lines.append(_("`/stretch me` shows them, `/stretch me off` stops them."))
         return Reply("\n".join(lines), personal=True)
 
@@ -137,7 +137,7 @@ async def _show(call: Call, found: ChannelState | None) -> Reply:
                 skipped,
             ).format(count=skipped)
         )
-    lines.append(capitalize(_(_MEETINGS)))
+    lines.append(_(_MEETINGS))
     return Reply("\n".join(lines), personal=True)
 
 
