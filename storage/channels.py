@@ -196,7 +196,8 @@ class SqlChannelRepository:
         self, *, now: datetime, limit: int, platforms: Sequence[str] | None = None
     ) -> list[ChannelState]:
         """Channels whose `next_board_at <= now`, oldest first (only `platforms` if given)."""
-        condition = ChannelRow.next_board_at <= now
+        # A person's own reminders (their DM) never get a board.
+        condition = and_(ChannelRow.next_board_at <= now, ChannelRow.personal_for.is_(None))
         return await self._due(ChannelRow.next_board_at, condition, now, limit, platforms)
 
     async def _due(

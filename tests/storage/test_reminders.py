@@ -79,3 +79,12 @@ async def test_a_released_claim_of_a_slid_reminder_slides_there_again(storage: S
     assert await storage.nudges.release_claims([(nudge, move)]) == 1
     state = await storage.channels.get(DM)
     assert state is not None and (state.next_slot_at, state.slid_from) == (later, T0)
+
+
+async def test_a_personal_channel_is_never_due_for_a_board(storage: SqlStorage) -> None:
+    state = await personal(storage)
+    channel = ChannelState(key=ChannelKey("slack", "T1", "C1"), spec=SPEC, next_board_at=T0)
+    await storage.channels.save(channel)
+    await storage.channels.save(ChannelState(**{**state.__dict__, "next_board_at": T0}))
+    due = await storage.channels.due_for_board(now=T0, limit=10)
+    assert [s.key for s in due] == [channel.key]
