@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import MaintenanceSettings, Settings
 from bot.metrics import Metrics
 from bot.ports import Chat, Storage
+from bot.reminders import SlideRules
 from bot.scheduler import NudgeScheduler
 from bot.services import Clock, Services
 from bot.startup import StartupError
@@ -160,6 +161,7 @@ def slack_settings(settings: Settings) -> SlackSettings:
         client_secret=settings.SLACK_CLIENT_SECRET,
         authorize_url=settings.SLACK_AUTHORIZE_URL,
         redirect_uri=settings.SLACK_REDIRECT_URI,
+        busy_status=settings.busy_status(),
     )
 
 
@@ -224,6 +226,7 @@ async def _start(
         now_cooldown=timedelta(minutes=settings.NOW_COOLDOWN_MINUTES),
         commands_per_minute=settings.COMMANDS_PER_MINUTE,
         retention=timedelta(days=settings.DATA_RETENTION_DAYS),
+        slide_rules=SlideRules(retry=timedelta(minutes=settings.REMINDER_RETRY_MINUTES)),
     )
     # Torn down after the web server: the ✅ marks of events acked already are written, and
     # before that the commands acked already finish (or are answered "try again").

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.reminders import BusyStatus
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///stretchbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
@@ -52,6 +54,11 @@ HINTS: dict[str, str] = {
     "DEFAULT_TIMEZONE": "use an IANA timezone name such as Europe/Berlin or UTC",
     "POST_CONCURRENCY": "use a whole number from 1 to 1000",
     "SLACK_WORKSPACE_CONCURRENCY": "use a whole number from 1 to 100",
+    "BUSY_STATUS_EMOJI": "use status emoji names separated by commas, e.g. "
+    "calendar,headphones (empty: the defaults)",
+    "BUSY_STATUS_WORDS": "use words separated by commas, e.g. in a meeting,on a call "
+    "(empty: the defaults)",
+    "REMINDER_RETRY_MINUTES": "use a whole number of minutes from 1 to 240",
     # Microsoft Teams, in the Microsoft 365 Agents SDK's own keys (see README, Microsoft Teams).
     "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "set it to the Microsoft App ID (a "
     "GUID) of your Azure Bot, or unset all three CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ "
@@ -216,6 +223,12 @@ class Settings(MaintenanceSettings):
     POST_CONCURRENCY: int = Field(default=8, ge=1, le=1000)
     SLACK_WORKSPACE_CONCURRENCY: int = Field(default=4, ge=1, le=100)
     DEFAULT_TIMEZONE: str = "UTC"
+    # Personal reminders (bot/reminders.py): a status with one of these emoji or words means
+    # "in a meeting" (comma-separated; empty: the defaults), and how long a reminder waits
+    # when that status or a huddle says nothing about when it ends.
+    BUSY_STATUS_EMOJI: str = ""
+    BUSY_STATUS_WORDS: str = ""
+    REMINDER_RETRY_MINUTES: int = Field(default=15, ge=1, le=240)
     # Microsoft Teams is on when these are set (the Agents SDK's own environment keys).
     CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID: str = ""
     CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET: str = ""
@@ -242,6 +255,17 @@ class Settings(MaintenanceSettings):
                 if not value:
                     raise ValueError(f"{name}: is not set")
         return self
+
+    def busy_status(self) -> BusyStatus:
+        """Which status emoji and words mean "in a meeting" (the defaults where unset)."""
+        default = BusyStatus()
+        emoji = [e for e in self.BUSY_STATUS_EMOJI.split(",") if e.strip()]
+        words = [w for w in self.BUSY_STATUS_WORDS.split(",") if w.strip()]
+        custom = BusyStatus.of(emoji, words)
+        return BusyStatus(
+            emoji=custom.emoji if emoji else default.emoji,
+            words=custom.words if words else default.words,
+        )
 
     @property
     def teams_enabled(self) -> bool:

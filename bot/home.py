@@ -36,6 +36,7 @@ class ChannelBreaks:
     spec: schedules.ScheduleSpec | None  # the channel's schedule (its days and zone)
     times: tuple[datetime, ...]
     freezes_per_week: int = 1  # the channel's streak freezes (bot.teamgoal), as stats count them
+    personal: bool = False  # the person's own reminders (their DM with the bot), not a channel
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,12 @@ class HomeRepository(Protocol):
     ) -> tuple[ChannelBreaks, ...]:
         """In one statement: the person's breaks since `since`, by channel, with each
         channel's schedule (scoped like `person_channels`)."""
+        ...
+
+
+class FindsReminders(Protocol):
+    async def find(self, *, platform: str, team_id: str, person_id: str) -> ChannelState | None:
+        """The person's personal reminder channel (bot.reminders.ReminderRepository)."""
         ...
 
 
@@ -135,6 +142,10 @@ class HomeSummary:
     # True: `channels` are the person's channels as the platform listed them; False: the
     # listing was not available, so they are the channels where the person moved.
     listed: bool = True
+    # Their personal reminders (bot/commands/me.py): the schedule on their DM with the bot, if
+    # any, and the DMs among the channels above with breaks (named "your reminders").
+    reminders: ChannelState | None = None
+    personal_keys: frozenset[ChannelKey] = frozenset()
 
     @property
     def pages(self) -> int:
@@ -189,10 +200,18 @@ def channel_figures(breaks: ChannelBreaks, now: datetime, default_tz: str) -> tu
 class HomeService:
     """Builds a person's page from one listing of their channels and two reads."""
 
-    def __init__(self, repository: HomeRepository, *, clock: Clock, default_tz: str) -> None:
+    def __init__(
+        self,
+        repository: HomeRepository,
+        *,
+        clock: Clock,
+        default_tz: str,
+        reminders: FindsReminders | None = None,
+    ) -> None:
         self.repository = repository
         self.clock = clock
         self.default_tz = default_tz
+        self.reminders = reminders
 
     async def summary(
         self,
@@ -239,6 +258,11 @@ class HomeService:
                 team_prefix=team_prefix,
             )
             moved = await breaks
+            mine = (
+                await self.reminders.find(platform=platform, team_id=team_id, person_id=person_id)
+                if self.reminders is not None and team_prefix is None
+                else None
+            )
         finally:
             breaks.cancel()  # done already, unless something above failed
         figures = {item.key: channel_figures(item, now, self.default_tz) for item in moved}
@@ -277,4 +301,6 @@ class HomeService:
             page=rows.offset // page_size,
             page_size=page_size,
             listed=listed is not None,
+            reminders=mine,
+            personal_keys=frozenset(item.key for item in moved if item.personal),
         )

@@ -39,6 +39,10 @@ def week_line(summary: HomeSummary) -> str:
 def streak_line(summary: HomeSummary) -> str:
     if not summary.best_streak or summary.best_streak_channel is None:
         return _("No streak running: a break on each of a channel's scheduled days builds one.")
+    if summary.best_streak_channel in summary.personal_keys:
+        return _("Best streak: {days}, with your personal reminders.").format(
+            days=count_days(summary.best_streak)
+        )
     return _("Best streak: {days}, in {channel}.").format(
         days=count_days(summary.best_streak), channel=channel_ref(summary.best_streak_channel)
     )
@@ -99,3 +103,21 @@ def direct_stats_lines(summary: HomeSummary) -> list[str]:
             _("You're opted out: I don't store new breaks of yours. `/stretch optin` counts them.")
         )
     return lines
+
+
+def reminders_line(summary: HomeSummary) -> str:
+    """The person's own reminders by DM (`/stretch me`): their schedule and next one, or the
+    offer to start them."""
+    state = summary.reminders
+    if state is None or state.spec is None or not state.enabled:
+        return _(
+            "*Reminders just for you:* I can message you every hour from 09:00 to 17:00 on "
+            "weekdays, waiting while you're in Do Not Disturb, a huddle or a meeting "
+            "(`/stretch me every 1h` to pick your own times)."
+        )
+    spec, now = state.spec, summary.now
+    line = _("*Your reminders by direct message:* {schedule}.").format(schedule=spec.describe())
+    upcoming = state.next_slot_at
+    if upcoming is not None and upcoming > now:
+        line += " " + _("Next: {when}.").format(when=when(upcoming, spec.tz, now))
+    return line

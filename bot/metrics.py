@@ -31,6 +31,11 @@ class Metrics:
         self.nudges_skipped = Counter(
             "stretchbot_nudges_skipped", "Scheduled slots not posted", ["reason"], registry=r
         )
+        self.reminders_slid = Counter(
+            "stretchbot_reminders_slid",
+            "Personal reminders moved past their person's busy time",
+            registry=r,
+        )
         self.breaks_logged = Counter(
             "stretchbot_breaks_logged", "Breaks logged", ["platform"], registry=r
         )

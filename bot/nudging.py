@@ -17,6 +17,7 @@ from bot.decisions import log_decision
 from bot.exercises import RECENT_WINDOW, Exercise, pick_exercise
 from bot.installs import InstallService
 from bot.metrics import Metrics
+from bot.personal_slots import PersonalSlots
 from bot.ports import (
     ChannelKey,
     ChannelState,
@@ -28,6 +29,7 @@ from bot.ports import (
     SlotMove,
     Storage,
 )
+from bot.reminders import SlideRules
 
 logger = logging.getLogger("stretchbot.services.nudging")
 
@@ -45,7 +47,8 @@ class NudgeOutcome:
     """What happened to one due channel in a scheduler pass (for logs, metrics and tests)."""
 
     channel: ChannelKey
-    # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "lost_race" | "released"
+    # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "lost_race" | "released";
+    # personal reminders also "slid" (detail: the new time) | "skipped_busy" (detail: why)
     decision: str
     slot_at: datetime | None
     detail: str = ""
@@ -82,6 +85,7 @@ class NudgeService:
         grace: timedelta = timedelta(minutes=10),
         post_concurrency: int = 8,
         rng: random.Random | None = None,
+        slide_rules: SlideRules | None = None,
     ) -> None:
         self.storage = storage
         self.chats = chats
@@ -91,6 +95,7 @@ class NudgeService:
         self.grace = grace
         self.post_concurrency = post_concurrency
         self.rng = rng or random.Random()
+        self.personal = PersonalSlots(chats, grace=grace, rules=slide_rules)
         # The message ids of posted nudges (so reactions on them count), written in batches.
         self.posted_ids: BatchWriter[PostedNudge, None] = BatchWriter(
             self._write_posted_ids,
@@ -287,16 +292,30 @@ class NudgeService:
             if unknown
             else {}
         )
+        personal = await self.personal.plan(batch, now)
         for state in batch:
             key, expected = state.key, state.next_slot_at
             try:
-                plan = self._plan(state, now, plans)
+                mine = personal.get(key)
+                if mine is not None and mine.move is not None:  # slid, skipped while busy
+                    moves.append(mine.move)
+                    assert mine.slot is not None
+                    picks[key] = (state, mine.slot, None, mine.decision)
+                    continue
+                if state.personal_for and mine is None:  # its plan failed: try next tick
+                    outcomes.append(NudgeOutcome(key, "failed", expected, "error"))
+                    continue
+                plan = (
+                    _SlotPlan(mine.slot, mine.next_slot)
+                    if mine is not None
+                    else self._plan(state, now, plans)
+                )
                 assert expected is not None
                 if plan.slot is None:
                     moves.append(SlotMove(key, expected, plan.next_slot))
                     picks[key] = (state, expected, None, "skipped_stale")
                     continue
-                if plan.slot != expected:
+                if plan.slot != expected and state.slid_from is None:
                     self.metrics.nudges_skipped.labels("stale").inc()
                     log_decision(
                         "nudge.skipped_stale",
@@ -345,6 +364,8 @@ class NudgeService:
             nudge = won[move.channel]
             if nudge is not None and picked is not None:
                 claimed.append(_Claimed(state, nudge, move, picked, slot))
+            elif decision in ("slid", "skipped_busy"):
+                outcomes.append(self._personal_outcome(move, slot, decision, now))
             elif decision == "skipped_stale":
                 self.metrics.nudges_skipped.labels("stale").inc()
                 log_decision(
@@ -359,6 +380,25 @@ class NudgeService:
                 log_decision("nudge.skipped_paused", move.channel, slot=slot.isoformat())
                 outcomes.append(NudgeOutcome(move.channel, "skipped_paused", slot))
         return claimed
+
+    def _personal_outcome(
+        self, move: SlotMove, slot: datetime, decision: str, now: datetime
+    ) -> NudgeOutcome:
+        """Count and log a personal reminder that slid past a busy time or was skipped."""
+        if decision == "slid":
+            assert move.next_slot_at is not None
+            self.metrics.reminders_slid.inc()
+            log_decision(
+                "reminder.slid",
+                move.channel,
+                slot=slot.isoformat(),
+                to=move.next_slot_at.isoformat(),
+            )
+            return NudgeOutcome(move.channel, "slid", slot, move.next_slot_at.isoformat())
+        reason = move.skipped_reason or "busy"
+        self.metrics.nudges_skipped.labels("busy").inc()
+        log_decision("reminder.skipped_busy", move.channel, slot=slot.isoformat(), reason=reason)
+        return NudgeOutcome(move.channel, "skipped_busy", slot, reason)
 
     async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome:
         key, slot, exercise = claimed.state.key, claimed.slot, claimed.exercise

@@ -18,6 +18,7 @@ from bot.schedules import ScheduleSpec
 from bot.teamgoal import TeamExtras
 
 if TYPE_CHECKING:
+    from bot.reminders import ReminderRepository
     from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
 
 # ---- domain records -------------------------------------------------------------------------
@@ -53,6 +54,12 @@ class ChannelState:
     # the streak freezes each person gets per calendar week (bot.teamgoal has the defaults).
     team_goal: int = 50
     streak_freezes: int = 1
+    # A personal reminder schedule: the person whose DM with the bot this is (None: a team's
+    # channel). Boards and channel lists leave personal channels out.
+    personal_for: str | None = None
+    # The slot a personal reminder slid from while its person was busy; `next_slot_at` then
+    # is the later time it goes out (bot/reminders.py). Written with slot moves, never by `save`.
+    slid_from: datetime | None = None
 
     def tz(self, default: str = "UTC") -> str:
         return self.spec.tz if self.spec else default
@@ -82,7 +89,8 @@ class SlotMove:
 
     With `exercise_key`, the move claims `slot_at` for a nudge of that exercise and stores
     `recent_exercises` (the picks including this one) on the channel; without, the slot is
-    skipped (stale or paused) and nothing is posted.
+    skipped (stale or paused) and nothing is posted; with `skipped_reason` and `slot_at`, the
+    skip is recorded as a skipped nudge (a personal reminder whose person stayed busy).
     """
 
     channel: ChannelKey
@@ -91,6 +99,12 @@ class SlotMove:
     slot_at: datetime | None = None
     exercise_key: str | None = None
     recent_exercises: tuple[str, ...] | None = None
+    # A personal reminder sliding past a busy time: the slot it slid from, kept on the channel
+    # while `next_slot_at` is the later time (None: the channel slides no more).
+    slid_from: datetime | None = None
+    # A slot skipped while its person was busy: recorded as a skipped nudge of `slot_at` with
+    # this reason (the skip counts, once, whoever records it); None: nothing recorded.
+    skipped_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -296,6 +310,7 @@ class Storage(Protocol):
     boards: BoardRepository
     group_breaks: GroupBreakRepository
     slot_outcomes: SlotOutcomeRepository
+    reminders: ReminderRepository
 
 
 class InstallationSaveError(Exception):

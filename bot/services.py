@@ -21,6 +21,7 @@ from bot.installs import InstallService
 from bot.metrics import Metrics
 from bot.nudging import NudgeService
 from bot.ports import Chat, Storage
+from bot.reminders import SlideRules
 from bot.settings import SettingsService
 from bot.team import TeamService
 from bot.workspaces import Tenancy
@@ -75,6 +76,7 @@ class Services:
         commands_per_minute: int = 10,
         retention: timedelta = timedelta(days=30),
         card_update_seconds: float = 3.0,
+        slide_rules: SlideRules | None = None,
     ) -> Services:
         """The services on these repositories and chat platforms (keyed by platform name)."""
         clock = clock or system_clock
@@ -122,8 +124,11 @@ class Services:
                 grace=grace,
                 post_concurrency=post_concurrency,
                 rng=rng,
+                slide_rules=slide_rules,
             ),
-            home=HomeService(tenancy.home, clock=clock, default_tz=default_tz),
+            home=HomeService(
+                tenancy.home, clock=clock, default_tz=default_tz, reminders=storage.reminders
+            ),
         )
         services.commands = CommandService(
             services, REGISTRY, commands_per_minute=commands_per_minute

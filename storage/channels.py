@@ -107,6 +107,8 @@ def state_from_row(row: ChannelRow | Row[Any]) -> ChannelState:
         recent_exercises=_recent_from_text(row.recent_exercises),
         team_goal=row.team_goal,
         streak_freezes=row.streak_freezes,
+        personal_for=row.personal_for,
+        slid_from=row.slid_from,
     )
 
 
@@ -162,6 +164,9 @@ class SqlChannelRepository:
             "updated_at": now,
             "team_goal": state.team_goal,
             "streak_freezes": state.streak_freezes,
+            "personal_for": state.personal_for,
+            # A saved schedule starts afresh: no slide of the old one carries over.
+            "slid_from": None,
         }
         if state.enabled:
             values["disabled_reason"] = None
@@ -191,7 +196,8 @@ class SqlChannelRepository:
         self, *, now: datetime, limit: int, platforms: Sequence[str] | None = None
     ) -> list[ChannelState]:
         """Channels whose `next_board_at <= now`, oldest first (only `platforms` if given)."""
-        condition = ChannelRow.next_board_at <= now
+        # A person's own reminders (their DM) never get a board.
+        condition = and_(ChannelRow.next_board_at <= now, ChannelRow.personal_for.is_(None))
         return await self._due(ChannelRow.next_board_at, condition, now, limit, platforms)
 
     async def _due(

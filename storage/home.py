@@ -102,6 +102,7 @@ def _page_statement(dialect: str, *, listed: bool, prefixed: bool) -> Any:
                 ChannelRow.platform == bindparam("platform", type_=String),
                 _in_scope(prefixed),
                 ChannelRow.interval_minutes.is_not(None),
+                ChannelRow.personal_for.is_(None),  # personal reminders are no team channel
                 member,
             ),
         )
@@ -130,6 +131,7 @@ def _breaks_statement(*, prefixed: bool) -> Any:
             ChannelRow.weekdays,
             ChannelRow.holidays,
             ChannelRow.streak_freezes,
+            ChannelRow.personal_for,
             BreakRow.logged_at,
         )
         .select_from(BreakRow)
@@ -216,6 +218,7 @@ class SqlHomeRepository:
         grouped: dict[tuple[str, str], list[datetime]] = {}
         specs: dict[tuple[str, str], Any] = {}
         freezes: dict[tuple[str, str], int] = {}
+        personal: set[tuple[str, str]] = set()
         async with self._engine.connect() as conn:
             for row in await conn.execute(_BREAKS[team_prefix is not None], params):
                 where = (row.team_id, row.channel_id)
@@ -224,6 +227,8 @@ class SqlHomeRepository:
                     times = grouped[where] = []
                     specs[where] = spec_from_row(row)
                     freezes[where] = row.streak_freezes
+                    if row.personal_for is not None:
+                        personal.add(where)
                 times.append(row.logged_at)
         return tuple(
             ChannelBreaks(
@@ -231,6 +236,7 @@ class SqlHomeRepository:
                 spec=specs[(team, channel)],
                 times=tuple(times),
                 freezes_per_week=freezes[(team, channel)],
+                personal=(team, channel) in personal,
             )
             for (team, channel), times in grouped.items()
         )

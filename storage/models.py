@@ -119,6 +119,10 @@ class ChannelRow(Base):
     # Team mechanics (migration 0009): the goal in percent (0: off), freezes per person-week.
     team_goal: Mapped[int] = mapped_column(Integer, server_default=text("50"))
     streak_freezes: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Personal reminders (migration 0014): the person whose DM this is (NULL: a team's channel),
+    # and the slot a reminder slid from while they were busy (NULL: not sliding).
+    personal_for: Mapped[str | None] = mapped_column(String(255))
+    slid_from: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("platform", "team_id", "channel_id", name="uq_channels_key"),
@@ -137,6 +141,15 @@ class ChannelRow(Base):
             "next_board_at",
             sqlite_where=text("next_board_at IS NOT NULL"),
             postgresql_where=text("next_board_at IS NOT NULL"),
+        ),
+        # A person's reminder schedule, found by who they are (`/stretch me`, the Home tab).
+        Index(
+            "ix_channels_personal",
+            "platform",
+            "team_id",
+            "personal_for",
+            sqlite_where=text("personal_for IS NOT NULL"),
+            postgresql_where=text("personal_for IS NOT NULL"),
         ),
     )
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from bot.ports import ChannelKey, Nudge, NudgeStatus, PostedNudge, SlotMove
 from storage.channels import recent_to_text
 from storage.db import Database, channel_pk, is_channel, require_aware
-from storage.models import ChannelRow, NudgeRow
+from storage.models import ChannelRow, NudgeRow, UTCDateTime
 
 # The slot moves of one scheduler batch (see SqlNudgeRepository.move_slots), built once.
 # SKIP LOCKED: a row another worker is moving right now is left to it (it would win the
@@ -63,6 +63,7 @@ _MOVE_CURSOR = (
             (bindparam("keep_recent", type_=Boolean), ChannelRow.recent_exercises),
             else_=bindparam("recent", type_=String),
         ),
+        slid_from=bindparam("slid_from", type_=UTCDateTime()),
         updated_at=bindparam("now"),
     )
 )
@@ -149,8 +150,11 @@ class SqlNudgeRepository:
             )
             if move.channel in by_key:
                 raise ValueError(f"two moves for one channel: {move.channel}")
-            if (move.exercise_key is None) != (move.slot_at is None):
+            require_aware(slid_from=move.slid_from)
+            if move.exercise_key is not None and move.slot_at is None:
                 raise ValueError("a claim needs both slot_at and exercise_key")
+            if move.slot_at is not None and move.exercise_key is None and not move.skipped_reason:
+                raise ValueError("a slot_at needs an exercise_key (a claim) or a skipped_reason")
             by_key[move.channel] = move
         now = self._db.clock()
         keys = [(k.platform, k.team_id, k.channel_id) for k in by_key]
@@ -176,6 +180,27 @@ class SqlNudgeRepository:
                 for pk, move in won.items()
                 if move.exercise_key is not None
             ]
+            # A busy person's skipped reminder: recorded once (the unique (channel, slot)), and
+            # the cursor moves on whether or not another worker recorded it first.
+            skips = [
+                {
+                    "channel_pk": pk,
+                    "slot_at": move.slot_at,
+                    "exercise_key": "",
+                    "status": NudgeStatus.SKIPPED.value,
+                    "claimed_at": now,
+                    "error": move.skipped_reason,
+                }
+                for pk, move in won.items()
+                if move.exercise_key is None and move.skipped_reason and move.slot_at is not None
+            ]
+            if skips:
+                await conn.execute(
+                    self._db.insert(NudgeRow).on_conflict_do_nothing(
+                        index_elements=["channel_pk", "slot_at"]
+                    ),
+                    skips,
+                )
             nudges: dict[int, int] = {}
             if claims:
                 inserted = await conn.execute(
@@ -197,6 +222,7 @@ class SqlNudgeRepository:
                             "next_at": move.next_slot_at,
                             "keep_recent": move.exercise_key is None,
                             "recent": recent_to_text(move.recent_exercises),
+                            "slid_from": move.slid_from,
                             "now": now,
                         }
                         for pk, move in moved.items()
@@ -242,11 +268,22 @@ class SqlNudgeRepository:
                     if move.next_slot_at is None
                     else ChannelRow.next_slot_at == move.next_slot_at
                 )
+                # A personal reminder claimed at the time it slid to slides there again.
+                slid = nudge.slot_at if nudge.slot_at != move.expected_slot_at else None
                 back = await session.execute(
                     update(ChannelRow)
                     .where(is_channel(nudge.channel), ChannelRow.enabled, cursor)
                     .values(
-                        next_slot_at=move.expected_slot_at, recent_exercises=None, updated_at=now
+                        next_slot_at=move.expected_slot_at,
+                        recent_exercises=None,
+                        slid_from=case(
+                            (
+                                ChannelRow.personal_for.is_not(None),
+                                bindparam("slid", slid, type_=UTCDateTime()),
+                            ),
+                            else_=None,
+                        ),
+                        updated_at=now,
                     )
                     .returning(ChannelRow.id)
                 )

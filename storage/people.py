@@ -72,8 +72,9 @@ class SqlPeopleRepository:
         return bool(before) != opted_out
 
     async def forget(self, *, platform: str, team_id: str, person_id: str) -> int:
-        """Delete the person's breaks and marks in this workspace and their name on channel
-        settings; returns the number of breaks deleted. Their opt-out choice stays."""
+        """Delete the person's breaks and marks in this workspace, their personal reminders and
+        their name on channel settings; returns the number of breaks deleted. Their opt-out
+        choice stays."""
         channels = channels_of(platform, team_id)
         theirs = (BreakRow.person_id == person_id) & BreakRow.channel_pk.in_(channels)
         async with self._db.write() as session:
@@ -99,6 +100,14 @@ class SqlPeopleRepository:
                     .where(GroupBreakRow.channel_pk.in_(channels), column == person_id)
                     .values({column.key: ""})
                 )
+            # Their personal reminders go entirely (the DM's nudges with them, by cascade).
+            await session.execute(
+                delete(ChannelRow).where(
+                    ChannelRow.platform == platform,
+                    ChannelRow.team_id == team_id,
+                    ChannelRow.personal_for == person_id,
+                )
+            )
             await session.execute(
                 update(ChannelRow)
                 .where(

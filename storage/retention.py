@@ -96,6 +96,7 @@ async def export_workspace(db: Database, *, platform: str, team_id: str) -> list
                 "next_slot_at",
                 "disabled_reason",
                 "updated_by",
+                "personal_for",  # a person's own reminders (their DM with the bot)
                 "created_at",
                 "updated_at",
             ),
@@ -116,6 +117,7 @@ async def export_workspace(db: Database, *, platform: str, team_id: str) -> list
                         row.next_slot_at,
                         row.disabled_reason,
                         row.updated_by,
+                        row.personal_for,
                         row.created_at,
                         row.updated_at,
                     )

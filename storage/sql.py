@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.home import HomeRepository
 from bot.ports import BoardRepository, BreakRepository, ChannelRepository, NudgeRepository, Storage
+from bot.reminders import ReminderRepository
 from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
 from bot.workspaces import CooldownRepository, PeopleRepository, Tenancy, WorkspaceRepository
 from storage.boards import SqlBoardRepository
@@ -22,6 +23,7 @@ from storage.group_breaks import SqlGroupBreakRepository
 from storage.home import SqlHomeRepository
 from storage.nudges import SqlNudgeRepository
 from storage.people import SqlPeopleRepository
+from storage.reminders import SqlReminderRepository
 from storage.slot_outcomes import SqlSlotOutcomeRepository
 from storage.workspaces import SqlWorkspaceRepository
 
@@ -45,6 +47,7 @@ class SqlStorage:
         self.boards: BoardRepository = SqlBoardRepository(db)
         self.group_breaks: GroupBreakRepository = SqlGroupBreakRepository(db)
         self.slot_outcomes: SlotOutcomeRepository = SqlSlotOutcomeRepository(db)
+        self.reminders: ReminderRepository = SqlReminderRepository(db)
 
 
 class SqlTenancy:

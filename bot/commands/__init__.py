@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "freezes",
     "seated",
     "stats",
+    "me",
     "privacy",
     "admins_only",
     "help",

@@ -71,7 +71,7 @@ class ScheduleCommand(CommandBase):
         tz = self.tz
         if tz is None:
             tz = await call.chat.user_timezone(call.key.team_id, call.ctx.user_id)
-            tz = tz if tz and _valid_tz(tz) else call.services.default_tz
+            tz = tz if tz and valid_tz(tz) else call.services.default_tz
         spec = self.to_spec(tz)
         membership = await call.chat.ensure_member(call.key)
         if membership.error is PostError.CHANNEL_GONE:
@@ -118,7 +118,7 @@ def _no_nudge_fits(interval: timedelta, start: time, end: time) -> str:
     return text
 
 
-def _valid_tz(tz: str) -> bool:
+def valid_tz(tz: str) -> bool:
     try:
         ZoneInfo(tz)
     except Exception:

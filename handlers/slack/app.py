@@ -24,6 +24,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.logs import loggable, raised_at, warn_limited
 from bot.metrics import Metrics
+from bot.reminders import BusyStatus
 from bot.services import Services
 from bot.startup import StartupError
 from handlers.slack import actions, commands, events, home, messages, settings_modal, together
@@ -64,6 +65,7 @@ class SlackSettings:
     client_secret: str = ""
     authorize_url: str = "https://slack.com/oauth/v2/authorize"
     redirect_uri: str = ""
+    busy_status: BusyStatus | None = None  # what a meeting status looks like (reminders)
 
     @property
     def socket_mode(self) -> bool:
@@ -220,11 +222,17 @@ async def build_slack(
             settings.api_url,
         )
         chat = SlackChat.single_workspace(
-            client, metrics=metrics, per_workspace=settings.workspace_concurrency
+            client,
+            metrics=metrics,
+            per_workspace=settings.workspace_concurrency,
+            busy_status=settings.busy_status,
         )
     else:
         chat = SlackChat(
-            tokens.client_for, metrics=metrics, per_workspace=settings.workspace_concurrency
+            tokens.client_for,
+            metrics=metrics,
+            per_workspace=settings.workspace_concurrency,
+            busy_status=settings.busy_status,
         )
     socket_url = ""
     if settings.socket_mode:

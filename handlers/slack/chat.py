@@ -26,8 +26,10 @@ from bot.charts import WeekChart, alt_text, chart_title
 from bot.exercises import Exercise
 from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, PostError, PostResult
+from bot.reminders import Busy, BusyStatus
 from bot.team_ports import GroupBreak
 from handlers.slack.blocks import board_message, escape, nudge_message
+from handlers.slack.presence import SlackPresence
 from handlers.slack.together_card import together_message
 
 logger = logging.getLogger("stretchbot.slack")
@@ -124,9 +126,16 @@ class SlackChat:
     platform = "slack"
 
     def __init__(
-        self, client_for: ClientFor, *, metrics: Metrics | None = None, per_workspace: int = 4
+        self,
+        client_for: ClientFor,
+        *,
+        metrics: Metrics | None = None,
+        per_workspace: int = 4,
+        busy_status: BusyStatus | None = None,
     ) -> None:
         self._client_for = client_for
+        # Personal reminders: the person's DM, and whether they are busy (bot/reminders.py).
+        self.presence = SlackPresence(client_for, status=busy_status)
         self.metrics = metrics or Metrics()
         # Slack caps chat.postMessage per workspace as well as per channel: a slot shared by
         # many channels of one workspace goes out at most `per_workspace` posts at a time.
@@ -136,12 +145,19 @@ class SlackChat:
 
     @classmethod
     def single_workspace(
-        cls, client: AsyncWebClient, *, metrics: Metrics | None = None, per_workspace: int = 4
+        cls,
+        client: AsyncWebClient,
+        *,
+        metrics: Metrics | None = None,
+        per_workspace: int = 4,
+        busy_status: BusyStatus | None = None,
     ) -> SlackChat:
         async def client_for(team_id: str) -> AsyncWebClient:
             return client
 
-        return cls(client_for, metrics=metrics, per_workspace=per_workspace)
+        return cls(
+            client_for, metrics=metrics, per_workspace=per_workspace, busy_status=busy_status
+        )
 
     async def client(self, team_id: str) -> AsyncWebClient | None:
         """The workspace's Web API client (shared session, retries), None when not installed."""
@@ -211,6 +227,12 @@ class SlackChat:
         if info.detail == "channel_not_found":
             return PostResult(error=PostError.NOT_IN_CHANNEL, detail="private_channel")
         return info
+
+    async def busy(self, team_id: str, user_id: str, *, now: datetime) -> Busy | None:
+        return await self.presence.busy(team_id, user_id, now=now)
+
+    async def open_direct(self, team_id: str, user_id: str) -> str | None:
+        return await self.presence.open_direct(team_id, user_id)
 
     async def user_timezone(self, team_id: str, user_id: str) -> str | None:
         user = await self._user(team_id, user_id)

@@ -42,7 +42,9 @@ logger = logging.getLogger("stretchbot.slack")
 
 # What the Home tab's own buttons may run in the person's DM: nothing else, whatever a
 # payload says.
-HOME_COMMANDS = frozenset({"now", "optout", "optin", "forget-me", "forget-me confirm"})
+HOME_COMMANDS = frozenset(
+    {"now", "optout", "optin", "forget-me", "forget-me confirm", "me every 1h", "me off"}
+)
 
 
 class HomeTab:

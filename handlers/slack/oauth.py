@@ -63,6 +63,9 @@ BOT_SCOPES = (
     "files:write",  # the weekly chart (files.getUploadURLExternal / completeUploadExternal)
     "im:history",  # message.im: the Messages tab
     "app_mentions:read",  # app_mention: @stretchbot words in a channel
+    "dnd:read",  # dnd.info: personal reminders wait out Do Not Disturb
+    "im:write",  # conversations.open: personal reminders go to the person's DM
+    "users.profile:read",  # users.profile.get: a huddle or meeting status delays a reminder
 )
 _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")
 SLACK_SDK_CLIENT_LOGGER = "slack_sdk.web.async_base_client"  # every AsyncWebClient's default

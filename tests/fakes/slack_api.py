@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from tests.fakes.slack_presence import PresenceApi
 from tests.fakes.slack_surfaces import SurfacesApi
 
 JsonDict = dict[str, Any]
@@ -71,6 +72,9 @@ DEFAULT_SCOPES = (
     "files:write",
     "im:history",
     "app_mentions:read",
+    "dnd:read",
+    "im:write",
+    "users.profile:read",
 )
 
 
@@ -336,6 +340,9 @@ class FakeSlack:
         # views.*, users.conversations, conversations.open (tests/fakes/slack_surfaces.py)
         self.surfaces = SurfacesApi(self)
         self._handlers.update(self.surfaces.handlers())
+        # dnd.info, users.profile.get (tests/fakes/slack_presence.py)
+        self.presence = PresenceApi(self)
+        self._handlers.update(self.presence.handlers())
         self.oauth_v2_access_response: JsonDict = {
             "ok": True,
             "app_id": app_id,

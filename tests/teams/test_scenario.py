@@ -512,3 +512,9 @@ async def test_forget_me_asks_first_and_its_button_deletes(teams: TeamsDriver) -
     assert answer.status == 200, answer
     assert "deleted your 1 break" in json.dumps(answer.body)
     assert await teams.breaks() == {}
+
+
+async def test_personal_reminders_say_they_are_slack_only(teams: TeamsDriver) -> None:
+    await teams.install()
+    calls = await teams.say("me every 1h 09:00-17:00")
+    assert calls and "Slack direct message" in calls[-1].body["text"]

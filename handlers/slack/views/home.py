@@ -14,7 +14,14 @@ from typing import Any
 
 from bot.commands.base import Reply
 from bot.home import HomeSummary
-from bot.home_words import channel_ref, count_channels, schedule_line, streak_line, week_line
+from bot.home_words import (
+    channel_ref,
+    count_channels,
+    reminders_line,
+    schedule_line,
+    streak_line,
+    week_line,
+)
 from bot.i18n import N_, _
 from handlers.slack.blocks import BUTTON_TEXT_LIMIT, reply_text, text_sections
 from handlers.slack.fields import CONVERSATION, slack_id
@@ -88,6 +95,17 @@ def _notice(reply: Reply) -> list[dict[str, Any]]:
     return blocks
 
 
+def _reminders(summary: HomeSummary) -> dict[str, Any]:
+    """The person's own reminders by DM, with a button to start or stop them."""
+    running = summary.reminders is not None and summary.reminders.enabled
+    button = (
+        _button(_("Stop my reminders"), f"{HOME_RUN}_me", "me off")
+        if running
+        else _button(_("Remind me hourly"), f"{HOME_RUN}_me", "me every 1h")
+    )
+    return {**_section(reply_text(reminders_line(summary))), "accessory": button}
+
+
 def home_view(
     summary: HomeSummary, *, place: HomePlace, may_change: bool, notice: Reply | None = None
 ) -> dict[str, Any]:
@@ -121,6 +139,7 @@ def home_view(
             ],
         }
     )
+    blocks.append(_reminders(summary))
     if notice is not None:
         blocks += _notice(notice)
     blocks.append({"type": "divider"})
