@@ -119,7 +119,7 @@ class ChannelRow(Base):
     # Team mechanics (migration 0009): the goal in percent (0: off), freezes per person-week.
     team_goal: Mapped[int] = mapped_column(Integer, server_default=text("50"))
     streak_freezes: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    # Personal reminders (migration 0014): the person whose DM this is (NULL: a team's channel),
+    # Personal reminders (migration 0010): the person whose DM this is (NULL: a team's channel),
     # and the slot a reminder slid from while they were busy (NULL: not sliding).
     personal_for: Mapped[str | None] = mapped_column(String(255))
     slid_from: Mapped[datetime | None]

@@ -1,6 +1,6 @@
 """Personal reminders: a schedule on a person's DM with the bot, and slides past busy times.
 
-Revision ID: 0014
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
