@@ -58,11 +58,11 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "reactions:read",
-    "reactions:write",
     "users:read",
     "files:write",  # the weekly chart (files.getUploadURLExternal / completeUploadExternal)
     "im:history",  # message.im: the Messages tab
     "app_mentions:read",  # app_mention: @stretchbot words in a channel
+    "im:write",  # conversations.open: the shortcut's break "just for me" in the DM
 )
 _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")
 SLACK_SDK_CLIENT_LOGGER = "slack_sdk.web.async_base_client"  # every AsyncWebClient's default

@@ -66,11 +66,11 @@ DEFAULT_SCOPES = (
     "channels:read",
     "groups:read",
     "reactions:read",
-    "reactions:write",
     "users:read",
     "files:write",
     "im:history",
     "app_mentions:read",
+    "im:write",
 )
 
 
