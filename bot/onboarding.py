@@ -43,7 +43,8 @@ def channel_hello() -> Reply:
 
 
 def installer_hello() -> Reply:
-    """What the person who installed the bot finds in their DM with it."""
+    """What the person who installed the bot finds in their DM with it. A DM has no schedule
+    of its own: each platform adds its own "Set a schedule" that asks for a channel first."""
     return Reply(
         _(
             "Thanks for installing stretchbot 👋 I post short movement breaks in your team's "
@@ -51,7 +52,7 @@ def installer_hello() -> Reply:
             "now; take a break right here to see what a break looks like. React ✅ to a break "
             "when you've moved. `/stretch help` shows everything."
         ),
-        buttons=(Button(_(SET_SCHEDULE), "settings", "primary"), Button(_(BREAK_NOW), "now")),
+        buttons=(Button(_(BREAK_NOW), "now"),),
     )
 
 

@@ -71,7 +71,11 @@ class ChannelPicker:
         if members is None:
             return _("I couldn't check your channels with Slack just now: try again in a moment.")
         if channel.channel_id not in members:
-            return _("You're not in that channel: pick one you're in, or tick *Just me*.")
+            # Slack lists a private channel for the person only when the bot is in it too.
+            return _(
+                "I can't see you in that channel (for a private channel, invite me first: "
+                "`/invite @stretchbot`): pick another one, or tick *Just me*."
+            )
         joined = await self.services.chats["slack"].ensure_member(channel)
         if joined.ok:
             return None
