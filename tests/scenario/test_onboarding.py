@@ -5,6 +5,7 @@ channel however Slack delivers the event; the buttons open the settings modal an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -197,3 +198,13 @@ async def _settle(bot: BotDriver) -> None:
         return len(bot.runtime.slack.work) == 0
 
     await eventually(idle, what="acked work to finish")
+
+
+async def test_twenty_deliveries_at_once_post_one_hello_and_ack_fast(bot: BotDriver) -> None:
+    bot.slack.channels["C0001"].is_member = True
+    event = surface.member_joined_channel_event(user=BOT_USER, channel="C0001")
+    replies = await asyncio.gather(*(bot.event(event) for _ in range(20)))
+    await one_hello(bot)
+    await _settle(bot)
+    assert len(hellos(bot)) == 1
+    assert max(r.elapsed for r in replies) < 3.0  # Slack's ack limit
