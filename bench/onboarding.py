@@ -20,7 +20,7 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,7 +127,9 @@ async def run(args: argparse.Namespace, backend: str, server: str | None) -> int
     print(f"   every hello posted {posted_s:.2f} s after the first delivery (said={said})")
     duplicates = sum(1 for c in per_channel if c > 1)
     missing = sum(1 for c in per_channel if c == 0)
-    print(f"   channels with one hello: {per_channel.count(1)}, more: {duplicates}, none: {missing}")
+    print(
+        f"   channels with one hello: {per_channel.count(1)}, more: {duplicates}, none: {missing}"
+    )
     ratio = percentile(hello, 0.5) / max(percentile(baseline, 0.5), 1e-9)
     goal("hello ack p50 / baseline ack p50", ratio, "<=", 2.0)
     goal("shortcut ack p99 (s)", percentile(shortcut, 0.99), "<", 3.0)
@@ -145,8 +147,8 @@ def hello_count(slack: FakeSlack, channels: list[str]) -> int:
     return sum(1 for c in channels if hellos_in(slack, c))
 
 
-async def until(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 120.0) -> bool:
-    deadline = time.monotonic() + timeout
+async def until(condition: Callable[[], bool | Awaitable[bool]], within: float = 120.0) -> bool:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         value: Any = condition()
         if isinstance(value, Awaitable):
@@ -157,7 +159,7 @@ async def until(condition: Callable[[], bool | Awaitable[bool]], timeout: float 
     return False
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=300)
     parser.add_argument("--shortcuts", type=int, default=100)
