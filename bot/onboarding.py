@@ -10,6 +10,7 @@ workspace, never a person, so there is nothing to export.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ HELLO_ACTION = "hello"
 # Longer than any workspace keeps the bot: "never again" in a table of cooldowns.
 FOREVER = timedelta(days=365 * 200)
 WORKSPACE_SUBJECT = "workspace"  # the installer's hello: one per workspace, not per channel
+REMEMBER_FOR = timedelta(minutes=10)  # a process skips the database for a repeat this long
 SET_SCHEDULE = N_("Set a schedule")
 BREAK_NOW = N_("Take a break now")
 
@@ -59,19 +61,34 @@ def installer_hello() -> Reply:
 class OnboardingService:
     """Decides whether a hello is due (once per channel, once per installed workspace)."""
 
-    def __init__(self, storage: Storage, tenancy: Tenancy, *, clock: Clock) -> None:
+    def __init__(
+        self, storage: Storage, tenancy: Tenancy, *, clock: Clock, remember: int = 10_000
+    ) -> None:
         self.storage = storage
         self.tenancy = tenancy
         self.clock = clock
+        # Channels this process greeted or found greeted lately (Slack redelivers an event
+        # within minutes): a duplicate costs no query. The database stays the judge across
+        # replicas and after `REMEMBER_FOR`; this only skips asking it again meanwhile.
+        self._greeted: OrderedDict[ChannelKey, datetime] = OrderedDict()
+        self._remember = remember
 
     async def claim_channel(self, channel: ChannelKey) -> bool:
         """True (and never again) when the bot should say hello in `channel`: it has not said
         it there before and the channel has no schedule yet (someone scheduling it made the
         bot join, and already knows what it does)."""
-        state = await self.storage.channels.get(channel)
-        if state is not None and state.spec is not None:
+        noted = self._greeted.get(channel)
+        if noted is not None and self.clock() - noted < REMEMBER_FOR:
             return False
-        return await self._claim(channel.platform, channel.team_id, channel.channel_id)
+        self._note(channel)  # before asking: a duplicate arriving meanwhile waits for nothing
+        try:
+            state = await self.storage.channels.get(channel)
+            if state is not None and state.spec is not None:
+                return False
+            return await self._claim(channel.platform, channel.team_id, channel.channel_id)
+        except BaseException:
+            self._greeted.pop(channel, None)  # undecided: the next delivery asks again
+            raise
 
     async def claim_workspace(self, *, platform: str, team_id: str) -> bool:
         """True (and never again) when the installer of the workspace should get a hello."""
@@ -79,6 +96,7 @@ class OnboardingService:
 
     async def release_channel(self, channel: ChannelKey) -> None:
         """The hello could not be posted: a later join may try again."""
+        self._greeted.pop(channel, None)
         await self._release(channel.platform, channel.team_id, channel.channel_id)
 
     async def release_workspace(self, *, platform: str, team_id: str) -> None:
@@ -89,6 +107,12 @@ class OnboardingService:
         await self.tenancy.cooldowns.release(
             platform=platform, team_id=team_id, action=HELLO_ACTION, subject=subject
         )
+
+    def _note(self, channel: ChannelKey) -> None:
+        self._greeted.pop(channel, None)
+        self._greeted[channel] = self.clock()
+        while len(self._greeted) > self._remember:
+            self._greeted.popitem(last=False)
 
     async def _claim(self, platform: str, team_id: str, subject: str) -> bool:
         running = await self.tenancy.cooldowns.take(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.onboarding import OnboardingService
+from bot.onboarding import REMEMBER_FOR, OnboardingService
 from bot.ports import ChannelKey
 from storage.sql import SqlStorage, SqlTenancy
 
@@ -43,7 +43,20 @@ async def test_a_release_lets_the_next_join_try_again(db_engine: AsyncEngine) ->
 
 
 async def test_a_purge_forgets_the_hellos(db_engine: AsyncEngine) -> None:
-    onboarding, tenancy = service(db_engine), SqlTenancy(db_engine)
+    assert await service(db_engine).claim_channel(CHANNEL)
+    await SqlTenancy(db_engine).workspaces.purge(platform="slack", team_id="T0001")
+    assert await service(db_engine).claim_channel(CHANNEL)
+
+
+async def test_a_process_answers_a_repeat_without_the_database_for_a_while(
+    db_engine: AsyncEngine,
+) -> None:
+    now = [NOW]
+    onboarding = OnboardingService(
+        SqlStorage(db_engine), SqlTenancy(db_engine), clock=lambda: now[0]
+    )
     assert await onboarding.claim_channel(CHANNEL)
-    await tenancy.workspaces.purge(platform="slack", team_id="T0001")
-    assert await onboarding.claim_channel(CHANNEL)
+    await SqlTenancy(db_engine).workspaces.purge(platform="slack", team_id="T0001")
+    assert not await onboarding.claim_channel(CHANNEL)  # remembered: no query
+    now[0] += REMEMBER_FOR
+    assert await onboarding.claim_channel(CHANNEL)  # asked again: the purge forgot it
