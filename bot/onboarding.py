@@ -5,7 +5,8 @@ with the two next steps (set a schedule, take a break now), said at most once pe
 same atomic upsert that keeps `/stretch now` to one post across replicas keeps a duplicate
 or retried `member_joined_channel` from saying hello twice, it needs no schema change, and a
 workspace purge deletes it with the rest of the workspace. It names a channel or a
-workspace, never a person, so there is nothing to export.
+workspace, never a person, so there is nothing to export. A process also remembers the
+channels it greeted for ten minutes, so redelivered events cost no query.
 """
 
 from __future__ import annotations
