@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.commands.base import CommandContext, Reply
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.ports import ChannelKey, PostError
 from bot.replies import SORRY
 from bot.services import Services
@@ -41,6 +41,10 @@ from handlers.slack.views.settings import ModalPlace, settings_modal
 logger = logging.getLogger("stretchbot.slack")
 
 Errors = dict[str, str]
+NO_DM = N_(
+    "I couldn't open our conversation to post a break here just now. Try the shortcut "
+    "again with a channel, or `/stretch now` in a channel."
+)
 
 
 def _team(body: dict[str, Any], context: AsyncBoltContext) -> str | None:
@@ -110,14 +114,18 @@ class ChannelPicker:
         client = await self.modal.chat.client(team)
         if client is None:
             return
+        dm = None
         try:
             opened = await client.conversations_open(users=user)
+            channel = opened.get("channel")
+            dm = slack_id(channel.get("id") if isinstance(channel, dict) else None, "D")
         except SlackApiError as exc:
+            # e.g. `missing_scope`: an app installed before it asked for im:write
             logger.info("conversations.open refused: %s", exc.response.get("error", "unknown"))
-            return
-        channel = opened.get("channel")
-        dm = slack_id(channel.get("id") if isinstance(channel, dict) else None, "D")
         if dm is None:
+            # Posting to a user id still reaches the DM, but a break there could not be
+            # counted: say so instead.
+            await self.modal.poster.direct(team, user, Reply(_(NO_DM)))
             return
         ctx = CommandContext(ChannelKey("slack", team, dm), user, direct=True)
         reply = await self._run(ctx, "now")

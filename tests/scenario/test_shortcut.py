@@ -184,3 +184,18 @@ async def test_the_installer_hellos_set_a_schedule_picks_then_opens_the_form(
     ack = await submit(bot, picker_again, {CHANNEL_BLOCK: "C0002"})
     assert ack is not None and ack["response_action"] == "errors"
     assert "can't see you in that channel" in ack["errors"][CHANNEL_BLOCK]
+
+
+async def test_just_me_without_a_dm_says_so(member: BotDriver) -> None:
+    bot = member
+    bot.slack.fail_with_error("conversations.open", "missing_scope")  # installed before im:write
+    ack = await submit(bot, await open_shortcut(bot), {ME_BLOCK: ["me"]})
+    assert ack == {"response_action": "clear"}
+    dm = bot.slack.surfaces.open_im(USER).id
+
+    async def told() -> list[dict[str, Any]]:
+        return bot.slack.messages_in(dm)
+
+    [message] = await eventually(told, what="the answer in the DM")
+    assert "couldn't open our conversation" in message["text"]
+    assert not nudges(bot, dm)
