@@ -20,6 +20,7 @@ from bot.home import HomeService
 from bot.installs import InstallService
 from bot.metrics import Metrics
 from bot.nudging import NudgeService
+from bot.onboarding import OnboardingService
 from bot.ports import Chat, Storage
 from bot.reminders import SlideRules
 from bot.settings import SettingsService
@@ -57,6 +58,7 @@ class Services:
     home: HomeService
     commands: CommandService = field(init=False)
     settings: SettingsService = field(init=False)
+    onboarding: OnboardingService = field(init=False)
     log = staticmethod(log_decision)
 
     @classmethod
@@ -134,4 +136,5 @@ class Services:
             services, REGISTRY, commands_per_minute=commands_per_minute
         )
         services.settings = SettingsService(services)
+        services.onboarding = OnboardingService(storage, tenancy, clock=clock)
         return services

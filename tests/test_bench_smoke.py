@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from bench import commands, fanout, home, leaderboard, reactions, team_board, weekly_recap
+from bench import (
+    commands,
+    fanout,
+    home,
+    leaderboard,
+    onboarding,
+    reactions,
+    team_board,
+    weekly_recap,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -231,3 +240,11 @@ def test_weekly_recap_postgres(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert "charts shared 6" in out and "channels without exactly one of each: 0" in out
     assert_goal_lines(out)
+
+
+def test_onboarding_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(
+        onboarding.main, ["--channels", "10", "--shortcuts", "3", "--skip-postgres"], capsys
+    )
+    assert "channels with one hello: 10, more: 0, none: 0" in out
+    assert_goal_lines(out, 2)

@@ -25,11 +25,11 @@ REQUIRED_BOT_SCOPES = {
     "channels:read",
     "groups:read",
     "reactions:read",
-    "reactions:write",
     "users:read",
     "files:write",
     "im:history",
     "app_mentions:read",
+    "im:write",
 }
 REQUIRED_BOT_EVENTS = {
     "reaction_added",
@@ -42,6 +42,7 @@ REQUIRED_BOT_EVENTS = {
     "app_home_opened",
     "message.im",
     "app_mention",
+    "member_joined_channel",
 }
 
 
@@ -162,3 +163,29 @@ def test_home_and_messages_tabs(manifest: dict[str, Any]) -> None:
         "messages_tab_enabled": True,
         "messages_tab_read_only_enabled": False,
     }
+
+
+def _code_calls(method: str) -> bool:
+    """Whether bot/ or handlers/ call the Web API method (`reactions_add` for reactions.add)."""
+    sources = [*(REPO_ROOT / "bot").rglob("*.py"), *(REPO_ROOT / "handlers").rglob("*.py")]
+    return any(f".{method}(" in path.read_text(encoding="utf-8") for path in sources)
+
+
+@pytest.mark.parametrize(
+    ("scope", "method"),
+    [("reactions:write", "reactions_add"), ("im:write", "conversations_open")],
+)
+def test_scopes_follow_what_the_code_calls(
+    manifest: dict[str, Any], scope: str, method: str
+) -> None:
+    # Ask for a write scope exactly when the code calls the method that needs it.
+    assert (scope in manifest["oauth_config"]["scopes"]["bot"]) == _code_calls(method)
+
+
+def test_the_break_shortcut_is_declared(manifest: dict[str, Any]) -> None:
+    from handlers.slack.views.pick_channel import BREAK_SHORTCUT
+
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert shortcut["type"] == "global"
+    assert shortcut["callback_id"] == BREAK_SHORTCUT
+    assert shortcut["name"] == "Take a movement break"

@@ -27,14 +27,26 @@ from bot.metrics import Metrics
 from bot.reminders import BusyStatus
 from bot.services import Services
 from bot.startup import StartupError
-from handlers.slack import actions, commands, events, home, messages, settings_modal, together
+from handlers.slack import (
+    actions,
+    commands,
+    events,
+    home,
+    messages,
+    onboarding,
+    settings_modal,
+    shortcuts,
+    together,
+)
 from handlers.slack.acked import AckedWork
 from handlers.slack.chat import SlackChat, make_client
 from handlers.slack.delivery import ReplyPoster
 from handlers.slack.edge import events_handler
 from handlers.slack.home import HomeTab
 from handlers.slack.members import ChannelListing
+from handlers.slack.onboarding import Greeter
 from handlers.slack.settings_modal import SettingsModal
+from handlers.slack.shortcuts import ChannelPicker
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -137,6 +149,7 @@ class SlackBot:
 
         tokens, oauth = self.tokens, self.oauth
         assert tokens is not None and oauth is not None
+        greeter = Greeter(services, ReplyPoster(self.chat))
 
         async def installed(installation: Installation) -> None:
             org_wide = installation.is_enterprise_install and installation.enterprise_id
@@ -151,6 +164,15 @@ class SlackBot:
                     team_id=installation.team_id,
                     enterprise_id=installation.enterprise_id,
                 )
+                if installation.user_id:
+                    await greet_installer(installation.team_id, installation.user_id)
+
+        async def greet_installer(team_id: str, user_id: str) -> None:
+            # The install succeeded whatever happens to its hello.
+            try:
+                await greeter.greet_installer(team_id, user_id)
+            except Exception:
+                logger.exception("the installer's hello failed team=%s", team_id)
 
         return build_oauth_flow(
             client_id=self.settings.client_id,
@@ -412,5 +434,7 @@ def build_bolt_app(
     settings_modal.register(app, services, modal)
     home.register(app, services, HomeTab(services, chat, listing, poster), modal, work)
     messages.register(app, services, poster, work)
+    onboarding.register(app, Greeter(services, poster), work)
+    shortcuts.register(app, ChannelPicker(services, modal))
 
     return app

@@ -58,13 +58,12 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "reactions:read",
-    "reactions:write",
     "users:read",
     "files:write",  # the weekly chart (files.getUploadURLExternal / completeUploadExternal)
     "im:history",  # message.im: the Messages tab
     "app_mentions:read",  # app_mention: @stretchbot words in a channel
     "dnd:read",  # dnd.info: personal reminders wait out Do Not Disturb
-    "im:write",  # conversations.open: personal reminders go to the person's DM
+    "im:write",  # conversations.open: reminders and the shortcut's "just me" break go to the DM
     "users.profile:read",  # users.profile.get: a huddle or meeting status delays a reminder
 )
 _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")

@@ -6,7 +6,8 @@
   stop every schedule of that team or chat (a workspace uninstall, as in Slack). A deleted
   channel stops that channel.
 - Any reaction on a nudge counts as a break (Teams sends `like`, `heart` and newer types such as
-  the check mark); removing it takes the break back.
+  the check mark); removing it takes the break back. A reactor the bot has no name for is looked
+  up through the connector first (handlers/teams/directory.py), never at the cost of the break.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def register(teams: TeamsAgentExtension[TurnState], services: Services, chat: Te
             return
         if activities.is_bot(sender, activity):
             return
+        # Reactions carry no name: someone who only reacts is named through the connector
+        # (once), so boards and the nudge card name and mention them too.
+        await directory.name_unnamed(context)
         for reaction in activity.reactions_added or []:
             await services.breaks.log_break(
                 channel=channel,

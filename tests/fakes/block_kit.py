@@ -14,7 +14,8 @@ and https://docs.slack.dev/reference/views:
   actions: 25 elements; input: label and hint 2000;
 - button: text 75, value 2000, url 3000; option: text 75, value 150, description 75;
   select: at most 100 options (or 100 groups), placeholder 150, its initial option among them;
-  checkboxes and radio buttons: at most 10 options; timepicker: `HH:mm`.
+  checkboxes and radio buttons: at most 10 options; timepicker: `HH:mm`; a conversations
+  select's filter includes only `im`, `mpim`, `private`, `public`.
 """
 
 from __future__ import annotations
@@ -142,9 +143,24 @@ def _element(element: Any, pointer: str, ids: _Ids) -> Iterator[str]:
             isinstance(initial_time, str) and _TIME.fullmatch(initial_time)
         ):
             yield _error("must be a time in HH:mm format", f"{pointer}/initial_time")
+    elif kind == "conversations_select":
+        # https://docs.slack.dev/reference/block-kit/composition-objects/conversation-filter-object
+        conversation_filter = element.get("filter")
+        if conversation_filter is not None:
+            include = conversation_filter.get("include", ["im", "mpim", "private", "public"])
+            if not isinstance(include, list) or not include:
+                yield _error("must be a non-empty array", f"{pointer}/filter/include")
+            elif not set(include) <= {"im", "mpim", "private", "public"}:
+                yield _error("must be im, mpim, private or public", f"{pointer}/filter/include")
+            for flag in ("exclude_external_shared_channels", "exclude_bot_users"):
+                if not isinstance(conversation_filter.get(flag, False), bool):
+                    yield _error("must be a boolean", f"{pointer}/filter/{flag}")
+        initial = element.get("initial_conversation")
+        if initial is not None and not (isinstance(initial, str) and initial[:1] in "CGD"):
+            yield _error("must be a conversation id", f"{pointer}/initial_conversation")
     elif kind in ("mrkdwn", "plain_text"):
         yield from _length(element.get("text"), 3000, f"{pointer}/text", required=True)
-    elif kind not in ("image", "plain_text_input", "datepicker", "conversations_select"):
+    elif kind not in ("image", "plain_text_input", "datepicker"):
         yield _error(f"unsupported element type {kind!r}", f"{pointer}/type")
 
 

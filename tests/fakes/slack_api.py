@@ -67,7 +67,6 @@ DEFAULT_SCOPES = (
     "channels:read",
     "groups:read",
     "reactions:read",
-    "reactions:write",
     "users:read",
     "files:write",
     "im:history",

@@ -3,8 +3,9 @@
 `block_suggestion` interactions (sign and send them with tests.fakes.slack_payloads).
 
 Shapes follow https://docs.slack.dev/reference/events/app_home_opened,
-.../events/message.im, .../events/app_mention and
-https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload.
+.../events/message.im, .../events/app_mention, .../events/member_joined_channel,
+https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload and
+https://docs.slack.dev/reference/interaction-payloads/shortcuts-interaction-payload.
 """
 
 from __future__ import annotations
@@ -81,6 +82,40 @@ def app_mention_event(
     return event
 
 
+def member_joined_channel_event(
+    *, user: str, channel: str, inviter: str | None = "U0001", channel_type: str = "C"
+) -> JsonDict:
+    """`user` joined `channel` (the bot's own user id when it was invited or joined)."""
+    event: JsonDict = {
+        "type": "member_joined_channel",
+        "user": user,
+        "channel": channel,
+        "channel_type": channel_type,
+        "team": "T0001",
+        "event_ts": now_ts(),
+    }
+    if inviter is not None:
+        event["inviter"] = inviter
+    return event
+
+
+def global_shortcut(
+    *, callback_id: str, user: str = "U0001", team: str = "T0001", trigger_id: str | None = None
+) -> JsonDict:
+    """The person picked a global shortcut (from the composer's + menu or the search bar)."""
+    return {
+        "type": "shortcut",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": now_ts(),
+        "team": {"id": team, "domain": "stretchers"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id or new_trigger_id(),
+    }
+
+
 def _who(user: str, team: str) -> JsonDict:
     name = user.lower()
     return {"id": user, "username": name, "name": name, "team_id": team}
@@ -148,7 +183,8 @@ def press(
 def filled_state(view: JsonDict, values: dict[str, Any]) -> JsonDict:
     """`view.state` after a person filled in a modal's inputs, keyed by block id: a str for a
     select, a timepicker or an external select; a list of values for checkboxes (empty: none
-    ticked); None leaves the input empty. Inputs not named keep their initial values."""
+    ticked); a channel id for a conversations_select; None leaves the input empty. Inputs
+    not named keep their initial values."""
     state: JsonDict = {}
     for block in view.get("blocks", []):
         if block.get("type") != "input":
@@ -162,6 +198,8 @@ def filled_state(view: JsonDict, values: dict[str, Any]) -> JsonDict:
             value = element.get("initial_time")
         elif kind == "checkboxes":
             value = [o["value"] for o in element.get("initial_options", [])]
+        elif kind == "conversations_select":
+            value = element.get("initial_conversation")
         else:
             initial = element.get("initial_option")
             value = initial["value"] if initial else None
@@ -171,6 +209,8 @@ def filled_state(view: JsonDict, values: dict[str, Any]) -> JsonDict:
         elif kind == "checkboxes":
             offered = {o["value"]: o for o in element["options"]}
             entry["selected_options"] = [offered.get(v, {"value": v}) for v in value or []]
+        elif kind == "conversations_select":
+            entry["selected_conversation"] = value
         else:
             entry["selected_option"] = (
                 None

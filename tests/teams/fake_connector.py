@@ -8,7 +8,10 @@ bot-framework-rest-connector-api-reference):
 - `POST v3/conversations/{id}/activities`: a new message, answered `201 {"id": ...}`;
 - `POST v3/conversations/{id}/activities/{activityId}`: a reply, answered the same way;
 - `PUT v3/conversations/{id}/activities/{activityId}`: an update (the Done card refresh);
-- `POST v3/conversations`: a new (personal) conversation, answered `201 {"id": ...}`.
+- `POST v3/conversations`: a new (personal) conversation, answered `201 {"id": ...}`;
+- `GET v3/conversations/{id}/members/{memberId}`: one member as a `TeamsChannelAccount`
+  (`id`, `name`, `aadObjectId`, `email`, `userPrincipalName`, ...) from `members`, or 404
+  `MemberNotFoundInConversation`.
 
 Failures a test selects per conversation: Teams' throttling (429 with Retry-After, 412), passing
 trouble (502/504) and a bot that is no longer in the conversation (403
@@ -32,8 +35,8 @@ JsonDict = dict[str, Any]
 class ConnectorCall:
     """One request as the fake received it."""
 
-    method: str  # "POST" | "PUT"
-    kind: str  # "send" | "reply" | "update" | "create_conversation"
+    method: str  # "POST" | "PUT" | "GET"
+    kind: str  # "send" | "reply" | "update" | "create_conversation" | "get_member"
     conversation_id: str | None
     activity_id: str | None
     body: JsonDict
@@ -63,6 +66,7 @@ class FakeConnector:
         self._conversations = itertools.count(1)
         self._failures: dict[str, list[_Failure]] = {}
         self.fail_creates = 0  # how many `POST v3/conversations` to refuse (403)
+        self.members: dict[str, JsonDict] = {}  # Teams user id (29:...) -> TeamsChannelAccount
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._changed = asyncio.Condition()
@@ -78,6 +82,9 @@ class FakeConnector:
         )
         app.router.add_put(
             "/v3/conversations/{conversation_id}/activities/{activity_id}", self._update
+        )
+        app.router.add_get(
+            "/v3/conversations/{conversation_id}/members/{member_id}", self._get_member
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -116,6 +123,19 @@ class FakeConnector:
         self._failures.setdefault(conversation_id, []).append(
             _Failure(status, code or _DEFAULT_CODES.get(status, "Error"), times, retry_after)
         )
+
+    def add_member(self, teams_id: str, name: str, aad_object_id: str) -> None:
+        """A member the connector can describe (`GET .../members/{teams_id}`)."""
+        self.members[teams_id] = {
+            "id": teams_id,
+            "name": name,
+            "aadObjectId": aad_object_id,
+            "givenName": name.split(" ")[0],
+            "email": f"{aad_object_id}@example.com",
+            "userPrincipalName": f"{aad_object_id}@example.com",
+            "tenantId": "tenant-0001",
+            "userRole": "user",
+        }
 
     def remove_bot(self, conversation_id: str) -> None:
         """The bot was removed: every later post there gets 403 BotNotInConversationRoster."""
@@ -203,6 +223,32 @@ class FakeConnector:
             self._changed.notify_all()
         return web.json_response(answer, status=status, headers=headers)
 
+    async def _get_member(self, request: web.Request) -> web.Response:
+        conversation_id = request.match_info["conversation_id"]
+        member = self.members.get(request.match_info["member_id"])
+        failure = self._failure(conversation_id)
+        if failure is not None:
+            status, answer = failure.status, _error_body(failure.code)
+        elif member is None:
+            status, answer = 404, _error_body("MemberNotFoundInConversation")
+        else:
+            status, answer = 200, member
+        self.calls.append(
+            ConnectorCall(
+                method="GET",
+                kind="get_member",
+                conversation_id=conversation_id,
+                activity_id=request.match_info["member_id"],
+                body={},
+                headers=dict(request.headers),
+                status=status,
+                response=answer,
+            )
+        )
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response(answer, status=status)
+
     async def _send(self, request: web.Request) -> web.Response:
         return await self._record(request, "send", 201, {"id": str(next(self._ids))})
 
@@ -225,6 +271,10 @@ _DEFAULT_CODES = {
     502: "BadGateway",
     504: "GatewayTimeout",
 }
+
+
+def _error_body(code: str) -> JsonDict:
+    return {"error": {"code": code, "message": f"fake connector: {code}"}}
 
 
 def card_of(activity: JsonDict) -> JsonDict | None:
