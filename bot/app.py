@@ -227,6 +227,8 @@ async def _start(
     )
     # Torn down after the web server: the ✅ marks of events acked already are written, and
     # before that the commands acked already finish (or are answered "try again").
+    # (Exits run last first: the rolls' edits are drained after the breaks that touch them.)
+    exits.push_async_callback(_finish_rolls, services)
     exits.push_async_callback(_flush_breaks, services)
     exits.push_async_callback(_finish_cards, services)
     exits.push_async_callback(slack.chat.charts.close)  # the chart-drawing child, if one runs
@@ -299,6 +301,12 @@ async def _finish_cards(services: Services) -> None:
     """Group break cards show their last roll call (a pending coalesced update) before exit."""
     if not await services.group_breaks.cards.drain(grace_seconds=SHUTDOWN_GRACE_SECONDS):
         logger.warning("group break cards were still being updated at shutdown")
+
+
+async def _finish_rolls(services: Services) -> None:
+    """Nudges show their last who-moved line (a pending coalesced edit) before exit."""
+    if not await services.who_moved.drain(grace_seconds=SHUTDOWN_GRACE_SECONDS):
+        logger.warning("nudges were still being updated with who moved at shutdown")
 
 
 def _teams(settings: Settings, engine: AsyncEngine, metrics: Metrics, anonymous: bool) -> TeamsBot:

@@ -230,6 +230,10 @@ class BreakRepository(Protocol):
         """(person, logged_at) for the channel's breaks since `since` (for streaks)."""
         ...
 
+    async def movers(self, *, nudge_id: int) -> list[str]:
+        """People with a break on the nudge, first mover first (its who-moved line)."""
+        ...
+
 
 class BoardRepository(Protocol):
     async def claim_board(self, *, channel: ChannelKey, period_key: str) -> bool:

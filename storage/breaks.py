@@ -429,3 +429,13 @@ class SqlBreakRepository:
             query = query.where(BreakRow.person_id.in_(person_ids))
         async with self._db.read() as session:
             return [(person, logged_at) for person, logged_at in await session.execute(query)]
+
+    async def movers(self, *, nudge_id: int) -> list[str]:
+        """People with a break on the nudge, first mover first (its who-moved line)."""
+        query = (
+            select(BreakRow.person_id)
+            .where(BreakRow.nudge_id == nudge_id)
+            .order_by(BreakRow.logged_at, BreakRow.id)
+        )
+        async with self._db.read() as session:
+            return list(await session.scalars(query))

@@ -26,7 +26,16 @@ from bot.logs import loggable, raised_at, warn_limited
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.startup import StartupError
-from handlers.slack import actions, commands, events, home, messages, settings_modal, together
+from handlers.slack import (
+    actions,
+    commands,
+    events,
+    home,
+    messages,
+    nudge_menu,
+    settings_modal,
+    together,
+)
 from handlers.slack.acked import AckedWork
 from handlers.slack.chat import SlackChat, make_client
 from handlers.slack.delivery import ReplyPoster
@@ -401,6 +410,7 @@ def build_bolt_app(
     events.register(app, services, tokens=tokens)
     actions.register(app, services)
     together.register(app, services)
+    nudge_menu.register(app, services, respond=respond, work=work)
     settings_modal.register(app, services, modal)
     home.register(app, services, HomeTab(services, chat, listing, poster), modal, work)
     messages.register(app, services, poster, work)

@@ -1,0 +1,128 @@
+"""Who moved: every nudge shows the count and the people who moved so far, updated in place
+after each ✅, its removal or a Done press.
+
+The break writer reports each break it made or took back; the nudge's message is then
+refreshed through `UpdateCoalescer` (at most one edit per message every `interval` seconds,
+the last one exact, since each refresh reads the nudge's breaks afresh). People who opted out
+are counted but never named. A platform shows the line when its chat implements
+`NudgeRollChat` (Slack edits the message with `chat.update`; Teams updates its card itself
+when Done is pressed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from bot.coalescing import Sleep, UpdateCoalescer
+from bot.exercises import Exercise, find_exercise
+from bot.ports import ChannelKey, Chat, MarkChange, MarkOutcome, PostResult, Storage
+from bot.team_ports import GROUP_BREAK_MARK
+from bot.workspaces import Tenancy
+
+logger = logging.getLogger("stretchbot.services.who_moved")
+
+ROLL_INTERVAL_SECONDS = 3.0  # at most one edit per nudge message this often
+MAX_NAMED = 10  # people named on the line; the rest are "and N more"
+
+
+@dataclass(frozen=True)
+class NudgeRoll:
+    """Who moved on a nudge: how many, and the people who may be named (first first).
+
+    Attributes:
+        count: everyone with a break on the nudge, opted-out people included.
+        named: the first `MAX_NAMED` of those who did not opt out, in the order they moved.
+    """
+
+    count: int
+    named: tuple[str, ...]
+
+    @property
+    def unnamed(self) -> int:
+        """People counted but not named (past the first few, or opted out)."""
+        return self.count - len(self.named)
+
+
+def roll_of(movers: list[str], opted_out: frozenset[str], *, limit: int = MAX_NAMED) -> NudgeRoll:
+    """The roll of a nudge from its movers (first first) and who of them opted out."""
+    named = tuple(person for person in movers if person not in opted_out)[:limit]
+    return NudgeRoll(count=len(movers), named=named)
+
+
+@runtime_checkable
+class NudgeRollChat(Protocol):
+    """A platform that shows who moved on a nudge by editing the nudge in place."""
+
+    async def update_nudge(
+        self, channel: ChannelKey, message_id: str, exercise: Exercise, roll: NudgeRoll
+    ) -> PostResult:
+        """Show `roll` on the nudge posted as `message_id` (its exercise and buttons kept)."""
+        ...
+
+
+class WhoMovedService:
+    """Keeps each nudge's who-moved line current (coalesced edits)."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        tenancy: Tenancy,
+        chats: Mapping[str, Chat],
+        *,
+        interval: float = ROLL_INTERVAL_SECONDS,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.storage = storage
+        self.tenancy = tenancy
+        self.chats = chats
+        extra = {} if sleep is None else {"sleep": sleep}
+        self.updates: UpdateCoalescer[tuple[ChannelKey, str]] = UpdateCoalescer(
+            self.refresh, interval=interval, what="nudge roll", **extra
+        )
+
+    def break_changed(self, change: MarkChange, outcome: MarkOutcome) -> None:
+        """From the break writer: a break was made or taken back; refresh that nudge soon."""
+        if outcome.nudge_id is None or not outcome.change.changed:
+            return
+        if change.mark == GROUP_BREAK_MARK:  # a group break card shows its own roll call
+            return
+        if not isinstance(self.chats.get(change.channel.platform), NudgeRollChat):
+            return
+        self.updates.touch((change.channel, change.message_id))
+
+    async def roll(self, channel: ChannelKey, nudge_id: int) -> NudgeRoll:
+        """The nudge's roll now."""
+        movers = list(dict.fromkeys(await self.storage.breaks.movers(nudge_id=nudge_id)))
+        opted_out = (
+            await self.tenancy.people.opted_out(
+                platform=channel.platform, team_id=channel.team_id, person_ids=movers
+            )
+            if movers
+            else frozenset()
+        )
+        return roll_of(movers, opted_out)
+
+    async def refresh(self, target: tuple[ChannelKey, str]) -> None:
+        """Edit the nudge to show who moved on it now."""
+        channel, message_id = target
+        chat = self.chats.get(channel.platform)
+        if not isinstance(chat, NudgeRollChat):
+            return
+        nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
+        exercise = find_exercise(nudge.exercise_key) if nudge is not None else None
+        if nudge is None or exercise is None:
+            return
+        result = await chat.update_nudge(
+            channel, message_id, exercise, await self.roll(channel, nudge.id)
+        )
+        if not result.ok:
+            logger.warning(
+                "nudge.roll_update_failed channel=%s: %s", channel.channel_id, result.detail
+            )
+
+    async def drain(self, grace_seconds: float) -> bool:
+        """Shutting down: let the edits under way and due finish; False on timeout."""
+        return await self.updates.drain(grace_seconds)
