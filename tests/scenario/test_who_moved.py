@@ -9,6 +9,7 @@ the channel for today, through the same commands and `admins-only` rule as typed
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -104,7 +105,7 @@ async def test_a_burst_is_coalesced_and_the_last_edit_is_exact(bot: BotDriver) -
     )
     edits = updates_of(bot, ts)
     assert 1 <= len(edits) <= 4, len(edits)  # ~30 reactions in well under 3 windows
-    gaps = [b.received_at - a.received_at for a, b in zip(edits, edits[1:], strict=False)]
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(edits)]
     assert all(gap >= 0.95 for gap in gaps), gaps
 
 
