@@ -12,7 +12,7 @@ when Done is pressed).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -26,6 +26,7 @@ logger = logging.getLogger("stretchbot.services.who_moved")
 
 ROLL_INTERVAL_SECONDS = 3.0  # at most one edit per nudge message this often
 MAX_NAMED = 10  # people named on the line; the rest are "and N more"
+NOTHING_TO_SHOW = "nothing_to_show"  # `PostResult.detail` when `read` found no nudge to edit
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,22 @@ def roll_of(movers: list[str], opted_out: frozenset[str], *, limit: int = MAX_NA
     return NudgeRoll(count=len(movers), named=named)
 
 
+# Reads what a nudge shows now: its exercise and roll, or None when there is nothing to show.
+ReadRoll = Callable[[], Awaitable[tuple[Exercise, NudgeRoll] | None]]
+
+
 @runtime_checkable
 class NudgeRollChat(Protocol):
     """A platform that shows who moved on a nudge by editing the nudge in place."""
 
     async def update_nudge(
-        self, channel: ChannelKey, message_id: str, exercise: Exercise, roll: NudgeRoll
+        self, channel: ChannelKey, message_id: str, read: ReadRoll
     ) -> PostResult:
-        """Show `roll` on the nudge posted as `message_id` (its exercise and buttons kept)."""
+        """Show the roll on the nudge posted as `message_id` (its exercise and buttons kept).
+
+        `read` is called once the platform is ready to send the edit (its rate budget may make
+        an edit wait): the edit shows the state of that moment, and an edit waiting its turn
+        costs no database read."""
         ...
 
 
@@ -111,18 +120,28 @@ class WhoMovedService:
         chat = self.chats.get(channel.platform)
         if not isinstance(chat, NudgeRollChat):
             return
-        nudge = await self.storage.nudges.find_by_message(channel=channel, message_id=message_id)
-        exercise = find_exercise(nudge.exercise_key) if nudge is not None else None
-        if nudge is None or exercise is None:
-            return
-        result = await chat.update_nudge(
-            channel, message_id, exercise, await self.roll(channel, nudge.id)
-        )
-        if not result.ok:
+
+        async def read() -> tuple[Exercise, NudgeRoll] | None:
+            nudge = await self.storage.nudges.find_by_message(
+                channel=channel, message_id=message_id
+            )
+            exercise = find_exercise(nudge.exercise_key) if nudge is not None else None
+            if nudge is None or exercise is None:
+                return None
+            return exercise, await self.roll(channel, nudge.id)
+
+        result = await chat.update_nudge(channel, message_id, read)
+        if not result.ok and result.detail != NOTHING_TO_SHOW:
             logger.warning(
                 "nudge.roll_update_failed channel=%s: %s", channel.channel_id, result.detail
             )
 
     async def drain(self, grace_seconds: float) -> bool:
-        """Shutting down: let the edits under way and due finish; False on timeout."""
-        return await self.updates.drain(grace_seconds)
+        """Shutting down: let the edits under way and due finish; False on timeout, and then
+        the edits still waiting for their turn (a burst past the platform's rate budget) are
+        given up: the nudges keep the line of their last edit."""
+        if await self.updates.drain(grace_seconds):
+            return True
+        dropped = self.updates.cancel()
+        logger.warning("nudge.roll_updates_dropped count=%d (shutting down)", dropped)
+        return False

@@ -27,7 +27,7 @@ from bot.exercises import Exercise
 from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, PostError, PostResult
 from bot.team_ports import GroupBreak
-from bot.who_moved import NudgeRoll
+from bot.who_moved import NOTHING_TO_SHOW, ReadRoll
 from handlers.slack.blocks import board_message, escape, nudge_message
 from handlers.slack.together_card import together_message
 from handlers.slack.update_pacing import UpdatePacer, retry_after
@@ -177,24 +177,43 @@ class SlackChat:
         if group.message_id is None:
             return PostResult(error=PostError.OTHER, detail="not_posted")
         text, blocks = together_message(group, now=now)
-        return await self._update(group.channel, group.message_id, text=text, blocks=blocks)
+        return await self._update(group.channel, group.message_id, {"text": text, "blocks": blocks})
 
     async def update_nudge(
-        self, channel: ChannelKey, message_id: str, exercise: Exercise, roll: NudgeRoll
+        self, channel: ChannelKey, message_id: str, read: ReadRoll
     ) -> PostResult:
-        """`chat.update` the nudge in place (same ts): its blocks as posted, plus who moved."""
-        text, blocks = nudge_message(exercise, roll)
-        return await self._update(channel, message_id, text=text, blocks=blocks)
+        """`chat.update` the nudge in place (same ts): its blocks as posted, plus who moved,
+        read when the workspace's turn to edit has come."""
 
-    async def _update(self, channel: ChannelKey, ts: str, **content: Any) -> PostResult:
-        """One paced `chat.update`: it waits for the workspace's turn; a 429 pauses every edit
-        of the workspace for its Retry-After, then this one is tried again."""
+        async def content() -> dict[str, Any] | None:
+            shown = await read()
+            if shown is None:
+                return None
+            text, blocks = nudge_message(*shown)
+            return {"text": text, "blocks": blocks}
+
+        return await self._update(channel, message_id, content)
+
+    async def _update(
+        self,
+        channel: ChannelKey,
+        ts: str,
+        content: dict[str, Any] | Callable[[], Awaitable[dict[str, Any] | None]],
+    ) -> PostResult:
+        """One paced `chat.update`: it waits for the workspace's turn (then reads `content`
+        when it is a reader); a 429 pauses every edit of the workspace for its Retry-After,
+        then this one is tried again."""
         client = await self._client_for(channel.team_id)
         if client is None:
             return NOT_INSTALLED
         client = _without_429_retries(client)
         for _try in range(UPDATE_TRIES):
             await self.pacer.turn(channel.team_id)
+            if callable(content):
+                read = await content()
+                if read is None:
+                    return PostResult(error=PostError.OTHER, detail=NOTHING_TO_SHOW)
+                content = read
             started = time.perf_counter()
             try:
                 response = await client.chat_update(channel=channel.channel_id, ts=ts, **content)

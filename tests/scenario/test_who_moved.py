@@ -237,3 +237,25 @@ async def test_a_menu_pick_of_the_wrong_shape_changes_nothing(bot: BotDriver) ->
         assert reply.status == 200
     assert await bot.services.storage.channels.get(key()) == before
     assert len(bot.posts()) == 1
+
+
+async def test_a_burst_over_many_nudges_stays_within_the_workspace_budget(bot: BotDriver) -> None:
+    from handlers.slack.update_pacing import UpdatePacer
+
+    bot.services.who_moved.updates.interval = 0.1
+    bot.runtime.slack.chat.pacer = UpdatePacer(per_minute=120, burst=2)  # 2 at once, then 2/s
+    nudges = [await nudge_ts(bot) for _ in range(6)]
+    bot.slack.per_minute_limits["chat.update"] = 120
+    for i, ts in enumerate(nudges):
+        await bot.react(user=f"U02{i:02d}", ts=ts)
+    for i, ts in enumerate(nudges):
+        await roll_shows(bot, ts, f"✅ 1 moved: <@U02{i:02d}>")
+    edits = [c for c in bot.slack.calls if c.method == "chat.update"]
+    assert all(c.status == 200 for c in edits)
+    first = edits[0].received_at
+    for start in (c.received_at for c in edits):
+        in_window = [c for c in edits if start <= c.received_at < start + 1.0]
+        # The burst plus the rate for the window: 2 + 2/s x 1 s.
+        assert len(in_window) <= 4, [round(c.received_at - first, 2) for c in edits]
+    assert edits[-1].received_at - first >= 1.9  # 6 edits: 2 at once, then one per 0.5 s
+    assert bot.slack.unhonoured_429s == {}
