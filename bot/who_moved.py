@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.coalescing import Sleep, UpdateCoalescer
 from bot.exercises import Exercise, find_exercise
+from bot.logs import warn_limited
 from bot.ports import ChannelKey, Chat, MarkChange, MarkOutcome, PostResult, Storage
 from bot.team_ports import GROUP_BREAK_MARK
 from bot.workspaces import Tenancy
@@ -132,8 +133,13 @@ class WhoMovedService:
 
         result = await chat.update_nudge(channel, message_id, read)
         if not result.ok and result.detail != NOTHING_TO_SHOW:
-            logger.warning(
-                "nudge.roll_update_failed channel=%s: %s", channel.channel_id, result.detail
+            # Limited: a deleted nudge or a channel gone answers the same for every ✅ on it.
+            warn_limited(
+                logger,
+                "nudge.roll_update_failed",
+                "nudge.roll_update_failed channel=%s: %s",
+                channel.channel_id,
+                result.detail,
             )
 
     async def drain(self, grace_seconds: float) -> bool:
