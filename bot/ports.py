@@ -234,6 +234,13 @@ class BreakRepository(Protocol):
         """People with a break on the nudge, first mover first (its who-moved line)."""
         ...
 
+    async def nudges_moved_on(
+        self, *, platform: str, team_id: str, person_id: str, since: datetime
+    ) -> list[tuple[ChannelKey, str]]:
+        """(channel, message id) of the workspace's posted nudges the person has a break on,
+        logged since `since` (whose who-moved lines name them)."""
+        ...
+
 
 class BoardRepository(Protocol):
     async def claim_board(self, *, channel: ChannelKey, period_key: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from bot.coalescing import Sleep, UpdateCoalescer
@@ -26,6 +27,8 @@ from bot.workspaces import Tenancy
 logger = logging.getLogger("stretchbot.services.who_moved")
 
 ROLL_INTERVAL_SECONDS = 3.0  # at most one edit per nudge message this often
+# A person who opts out or is forgotten leaves the lines of their nudges this recent.
+RENAME_WINDOW = timedelta(days=2)
 MAX_NAMED = 10  # people named on the line; the rest are "and N more"
 NOTHING_TO_SHOW = "nothing_to_show"  # `PostResult.detail` when `read` found no nudge to edit
 
@@ -102,6 +105,22 @@ class WhoMovedService:
         if not isinstance(self.chats.get(change.channel.platform), NudgeRollChat):
             return
         self.updates.touch((change.channel, change.message_id))
+
+    async def nudges_naming(
+        self, *, platform: str, team_id: str, person_id: str, now: datetime
+    ) -> list[tuple[ChannelKey, str]]:
+        """The recent nudges whose line may name the person (those they moved on lately)."""
+        if not isinstance(self.chats.get(platform), NudgeRollChat):
+            return []
+        return await self.storage.breaks.nudges_moved_on(
+            platform=platform, team_id=team_id, person_id=person_id, since=now - RENAME_WINDOW
+        )
+
+    def refresh_all(self, nudges: list[tuple[ChannelKey, str]]) -> None:
+        """Edit these nudges again (a person opted out or was forgotten), coalesced and paced
+        like any other edit."""
+        for channel, message_id in dict.fromkeys(nudges):
+            self.updates.touch((channel, message_id))
 
     async def roll(self, channel: ChannelKey, nudge_id: int) -> NudgeRoll:
         """The nudge's roll now."""

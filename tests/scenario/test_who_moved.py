@@ -139,6 +139,24 @@ async def test_opted_out_people_are_counted_but_never_named(bot: BotDriver) -> N
     await roll_shows(bot, ts, "✅ 1 moved")
 
 
+async def test_opting_out_or_forget_me_takes_the_name_off_recent_nudges(bot: BotDriver) -> None:
+    bot.services.who_moved.updates.interval = 0.1
+    first, second = await nudge_ts(bot), await nudge_ts(bot)
+    for ts in (first, second):
+        await bot.react(user="U0061", ts=ts)
+        await bot.react(user="U0062", ts=ts)
+    await roll_shows(bot, first, "✅ 2 moved: <@U0061> <@U0062>")
+    await roll_shows(bot, second, "✅ 2 moved: <@U0061> <@U0062>")
+
+    await bot.command("optout", user="U0061")  # no new ✅ needed: both lines are edited
+    await roll_shows(bot, first, "✅ 2 moved: <@U0062> and 1 more")
+    await roll_shows(bot, second, "✅ 2 moved: <@U0062> and 1 more")
+
+    await bot.command("forget-me confirm", user="U0062")  # their breaks go, and their name
+    await roll_shows(bot, first, "✅ 1 moved")
+    await roll_shows(bot, second, "✅ 1 moved")
+
+
 async def test_reactions_elsewhere_edit_nothing(bot: BotDriver) -> None:
     bot.services.who_moved.updates.interval = 0.1
     ts = await nudge_ts(bot)

@@ -11,7 +11,7 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from bot.ports import ChannelKey
+from bot.ports import ChannelKey, MarkChange
 from storage.models import BreakMarkRow, BreakRow
 from storage.sql import SqlStorage
 from tests.storage.contract import (
@@ -179,3 +179,33 @@ async def test_movers_are_the_people_with_a_break_on_the_nudge_first_first(
     assert await storage.breaks.movers(nudge_id=nudge_id) == ["U1", "U3"]
     assert await storage.breaks.movers(nudge_id=other) == ["U9"]
     assert await storage.breaks.movers(nudge_id=other + 1000) == []
+
+
+async def test_nudges_moved_on_are_the_persons_recent_posted_nudges_in_the_workspace(
+    storage: SqlStorage,
+) -> None:
+    first = await posted_nudge(storage, message_id="m1")
+    await posted_nudge(storage, message_id="m2")
+    elsewhere = ChannelKey("slack", "T9", "C9")
+    await posted_nudge(storage, elsewhere, message_id="m3")
+    await storage.breaks.apply_marks(
+        [
+            add("m1", "U1", CHECK, at=T0 + timedelta(minutes=1)),
+            add("m2", "U1", CHECK, at=T0 - timedelta(days=3)),  # too old
+            add("m2", "U2", CHECK, at=T0 + timedelta(minutes=1)),
+        ]
+    )
+    await storage.breaks.apply_marks(
+        [MarkChange(elsewhere, "m3", "U1", CHECK, added=True, at=T0 + timedelta(minutes=2))]
+    )
+    found = await storage.breaks.nudges_moved_on(
+        platform="slack", team_id=KEY.team_id, person_id="U1", since=T0
+    )
+    assert found == [(KEY, "m1")]
+    assert first > 0
+    assert (
+        await storage.breaks.nudges_moved_on(
+            platform="slack", team_id=KEY.team_id, person_id="U3", since=T0
+        )
+        == []
+    )
