@@ -5,7 +5,10 @@ under test: every figure would measure the fake. In its own process it gets its 
 real Slack would. The parent talks to it with one JSON line per request on stdin and reads one
 JSON line per answer on stdout.
 
-Requests (`op`): `config` (latency, per_channel_limit), `add_channels` (ids, member),
+Requests (`op`): `config` (latency, per_channel_limit), `limits` (per-method minute limits),
+`rate_limit` (method, times, retry_after), `seed_messages` ([channel, ts] pairs),
+`edits` (chat.update calls and calls made inside a Retry-After), `message` (one stored
+message), `add_channels` (ids, member),
 `join` (people in channels), `stats` (messages per channel, calls per method and status,
 response_url posts), `publishes` (views.publish calls with their arrival times), `reset`,
 `quit`.
@@ -77,6 +80,30 @@ async def _serve(team_id: str) -> None:
                 slack.latency = float(request.get("latency", 0.0))
                 limit = request.get("per_channel_limit")
                 slack.per_channel_limit = float(limit) if limit else None
+            elif op == "limits":  # Slack's per-method minute limits, e.g. {"chat.update": 50}
+                slack.per_minute_limits = {k: int(v) for k, v in request["limits"].items()}
+            elif op == "rate_limit":  # the next `times` calls of `method` answer 429
+                slack.rate_limit(
+                    request["method"],
+                    times=int(request.get("times", 1)),
+                    retry_after=int(request.get("retry_after", 1)),
+                )
+            elif op == "seed_messages":  # bot messages with known ts, for chat.update
+                for channel, ts in request["messages"]:
+                    slack.messages.setdefault(channel, []).append(
+                        {"type": "message", "user": slack.bot_user_id, "text": "", "ts": ts}
+                    )
+            elif op == "edits":  # chat.update calls: ts, status, arrival; calls inside 429 waits
+                answer = {
+                    "edits": [
+                        {"ts": c.params.get("ts"), "status": c.status, "at": c.received_at}
+                        for c in slack.calls
+                        if c.method == "chat.update"
+                    ],
+                    "unhonoured_429s": dict(slack.unhonoured_429s),
+                }
+            elif op == "message":  # one stored message
+                answer = {"message": slack.find_message(request["channel"], request["ts"])}
             elif op == "add_channels":
                 for channel in request["ids"]:
                     slack.add_channel(channel, member=bool(request.get("member", True)))
@@ -108,6 +135,9 @@ async def _serve(team_id: str) -> None:
                 slack.responses.clear()
                 slack.uploads.clear()
                 slack._last_post_at.clear()
+                slack.unhonoured_429s.clear()
+                slack._recent_calls.clear()
+                slack._retry_after_until.clear()
             elif op == "quit":
                 print(json.dumps(answer), flush=True)
                 return

@@ -47,6 +47,9 @@ logger = logging.getLogger("stretchbot")
 
 SHUTDOWN_GRACE_SECONDS = 5.0  # posts under way and queued breaks get this long at shutdown
 COMMANDS_GRACE_SECONDS = 8.0  # acked commands get this long to finish at shutdown
+# Pending who-moved edits get this long at shutdown; edits still waiting for their turn under
+# the per-workspace budget (a burst) are given up then.
+ROLLS_GRACE_SECONDS = 2.0
 
 
 @dataclass
@@ -230,6 +233,8 @@ async def _start(
     )
     # Torn down after the web server: the ✅ marks of events acked already are written, and
     # before that the commands acked already finish (or are answered "try again").
+    # (Exits run last first: the rolls' edits are drained after the breaks that touch them.)
+    exits.push_async_callback(_finish_rolls, services)
     exits.push_async_callback(_flush_breaks, services)
     exits.push_async_callback(_finish_cards, services)
     exits.push_async_callback(slack.chat.charts.close)  # the chart-drawing child, if one runs
@@ -302,6 +307,11 @@ async def _finish_cards(services: Services) -> None:
     """Group break cards show their last roll call (a pending coalesced update) before exit."""
     if not await services.group_breaks.cards.drain(grace_seconds=SHUTDOWN_GRACE_SECONDS):
         logger.warning("group break cards were still being updated at shutdown")
+
+
+async def _finish_rolls(services: Services) -> None:
+    """Nudges show their last who-moved line (a pending coalesced edit) before exit."""
+    await services.who_moved.drain(grace_seconds=ROLLS_GRACE_SECONDS)  # logs what it drops
 
 
 def _teams(settings: Settings, engine: AsyncEngine, metrics: Metrics, anonymous: bool) -> TeamsBot:

@@ -33,6 +33,8 @@ class BreakService:
         self.marks: BatchWriter[MarkChange, MarkOutcome] = BatchWriter(
             self._apply_marks, what="mark", on_outcome=self._mark_written
         )
+        # Told of every break made or taken back, once written (the nudge's who-moved line).
+        self.on_change: list[Callable[[MarkChange, MarkOutcome], None]] = []
 
     async def log_break(
         self, *, channel: ChannelKey, message_id: str, person_id: str, mark: str
@@ -85,6 +87,8 @@ class BreakService:
         """Metrics and the log line of each break made or taken back (from the writer)."""
         if outcome.nudge_id is None or not outcome.change.changed:
             return
+        for listener in self.on_change:
+            listener(change, outcome)
         counter = self.metrics.breaks_logged if change.added else self.metrics.breaks_undone
         counter.labels(change.channel.platform).inc()
         log_decision(

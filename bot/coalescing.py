@@ -72,6 +72,15 @@ class UpdateCoalescer(Generic[K]):
         _done, pending = await asyncio.wait(tasks, timeout=grace_seconds)
         return not pending
 
+    def cancel(self) -> int:
+        """Give up the refreshes under way and due (after a `drain` timed out at shutdown, so
+        none runs once the database is gone); returns how many."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        self._dirty.clear()
+        return len(tasks)
+
     @property
     def pending(self) -> int:
         return len(self._tasks)

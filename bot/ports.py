@@ -244,6 +244,17 @@ class BreakRepository(Protocol):
         """(person, logged_at) for the channel's breaks since `since` (for streaks)."""
         ...
 
+    async def movers(self, *, nudge_id: int) -> list[str]:
+        """People with a break on the nudge, first mover first (its who-moved line)."""
+        ...
+
+    async def nudges_moved_on(
+        self, *, platform: str, team_id: str, person_id: str, since: datetime
+    ) -> list[tuple[ChannelKey, str]]:
+        """(channel, message id) of the workspace's posted nudges the person has a break on,
+        logged since `since` (whose who-moved lines name them)."""
+        ...
+
 
 class BoardRepository(Protocol):
     async def claim_board(self, *, channel: ChannelKey, period_key: str) -> bool:

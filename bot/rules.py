@@ -75,3 +75,29 @@ def turned_off(state: ChannelState, *, by: str) -> ChannelState:
         next_board_at=None,
         updated_by=by,
     )
+
+
+def skipped_slots(state: ChannelState, now: datetime) -> list[datetime]:
+    """The channel's upcoming slots a skip passes over: a skip moves the cursor
+    (`next_slot_at`) beyond the next slot, so slots after `now` and before the cursor are
+    skipped (a cursor never runs ahead otherwise: it is the first slot not yet handled)."""
+    spec, cursor = state.spec, state.next_slot_at
+    if spec is None or cursor is None or not state.enabled or cursor <= now:
+        return []
+    after = pause_end(state, now) or now  # slots a pause covers are not "skipped"
+    return [slot for slot in schedules.slots_between(spec, after, cursor) if slot > after]
+
+
+def slot_to_skip(state: ChannelState, now: datetime) -> datetime | None:
+    """The next slot that would be posted (after a pause by time ends), or None when nothing
+    is scheduled (off, paused until resumed, no slots)."""
+    spec = state.spec
+    if spec is None or not state.enabled or state.next_slot_at is None:
+        return None
+    if is_paused(state, now) and pause_end(state, now) is None:
+        return None
+    end = pause_end(state, now)
+    after = max(now, end - timedelta(microseconds=1)) if end else now
+    return schedules.next_slot_after(
+        spec, max(after, state.next_slot_at - timedelta(microseconds=1))
+    )

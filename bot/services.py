@@ -19,12 +19,14 @@ from bot.group_breaks import GroupBreakService
 from bot.home import HomeService
 from bot.installs import InstallService
 from bot.metrics import Metrics
+from bot.nudge_menu import NudgeMenuService
 from bot.nudging import NudgeService
 from bot.onboarding import OnboardingService
 from bot.ports import Chat, Storage
 from bot.reminders import SlideRules
 from bot.settings import SettingsService
 from bot.team import TeamService
+from bot.who_moved import WhoMovedService
 from bot.workspaces import Tenancy
 
 Clock = Callable[[], datetime]
@@ -56,6 +58,8 @@ class Services:
     team: TeamService
     group_breaks: GroupBreakService
     home: HomeService
+    who_moved: WhoMovedService
+    nudge_menu: NudgeMenuService
     commands: CommandService = field(init=False)
     settings: SettingsService = field(init=False)
     onboarding: OnboardingService = field(init=False)
@@ -79,6 +83,7 @@ class Services:
         retention: timedelta = timedelta(days=30),
         card_update_seconds: float = 3.0,
         slide_rules: SlideRules | None = None,
+        roll_update_seconds: float = 3.0,
     ) -> Services:
         """The services on these repositories and chat platforms (keyed by platform name)."""
         clock = clock or system_clock
@@ -131,7 +136,10 @@ class Services:
             home=HomeService(
                 tenancy.home, clock=clock, default_tz=default_tz, reminders=storage.reminders
             ),
+            who_moved=WhoMovedService(storage, tenancy, chats, interval=roll_update_seconds),
+            nudge_menu=NudgeMenuService(storage, rng=rng),
         )
+        breaks.on_change.append(services.who_moved.break_changed)
         services.commands = CommandService(
             services, REGISTRY, commands_per_minute=commands_per_minute
         )

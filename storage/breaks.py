@@ -429,3 +429,40 @@ class SqlBreakRepository:
             query = query.where(BreakRow.person_id.in_(person_ids))
         async with self._db.read() as session:
             return [(person, logged_at) for person, logged_at in await session.execute(query)]
+
+    async def movers(self, *, nudge_id: int) -> list[str]:
+        """People with a break on the nudge, first mover first (its who-moved line)."""
+        query = (
+            select(BreakRow.person_id)
+            .where(BreakRow.nudge_id == nudge_id)
+            .order_by(BreakRow.logged_at, BreakRow.id)
+        )
+        async with self._db.read() as session:
+            return list(await session.scalars(query))
+
+    async def nudges_moved_on(
+        self, *, platform: str, team_id: str, person_id: str, since: datetime
+    ) -> list[tuple[ChannelKey, str]]:
+        """(channel, message id) of the workspace's posted nudges the person has a break on,
+        logged since `since` (whose who-moved lines name them)."""
+        require_aware(since=since)
+        query = (
+            select(ChannelRow.channel_id, NudgeRow.message_id)
+            .select_from(BreakRow)
+            .join(NudgeRow, NudgeRow.id == BreakRow.nudge_id)
+            .join(ChannelRow, ChannelRow.id == BreakRow.channel_pk)
+            .where(
+                BreakRow.person_id == person_id,
+                BreakRow.logged_at >= since,
+                ChannelRow.platform == platform,
+                ChannelRow.team_id == team_id,
+                NudgeRow.message_id.is_not(None),
+            )
+            .order_by(BreakRow.logged_at)
+        )
+        async with self._db.read() as session:
+            return [
+                (ChannelKey(platform, team_id, channel_id), message_id)
+                for channel_id, message_id in await session.execute(query)
+                if message_id is not None
+            ]

@@ -26,6 +26,7 @@ from bench import (
     reactions,
     team_board,
     weekly_recap,
+    who_moved,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,6 +171,17 @@ def test_reactions_postgres(capsys: pytest.CaptureFixture[str]) -> None:
     assert "20/20 breaks committed" in out
     assert "ratio postgres: bot events/s / bare events/s" in out
     assert_goal_lines(out)
+
+
+WHO_MOVED = ["--burst", "20", "--burst-seconds", "2", "--nudges", "20", "--channels", "4"]
+WHO_MOVED += ["--watch", "1"]
+
+
+def test_who_moved(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(who_moved.main, WHO_MOVED, capsys)
+    assert "burst: 20/20 ✅ acked" in out and "calls inside a Retry-After: 0" in out
+    assert "ratio: ✅ ingest events/s / bare ack events/s" in out
+    assert_goal_lines(out, 4)
 
 
 def test_leaderboard_sqlite(capsys: pytest.CaptureFixture[str]) -> None:

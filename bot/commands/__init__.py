@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "settings",
     "status",
     "pausing",
+    "skip",
     "leaderboard",
     "together",
     "goal",

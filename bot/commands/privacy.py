@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.commands.base import Button, Call, CommandBase, Reply, Word
 from bot.grammar import Args, Invalid, nothing_after
 from bot.i18n import N_, _, ngettext
+from bot.ports import ChannelKey
 
 OPTOUT_USAGE = "/stretch optout"
 OPTIN_USAGE = "/stretch optin"
@@ -43,12 +44,14 @@ class OptInCommand(CommandBase):
 
 
 async def _set_opted_out(call: Call, opted_out: bool) -> None:
-    await call.services.tenancy.people.set_opted_out(
+    changed = await call.services.tenancy.people.set_opted_out(
         platform=call.key.platform,
         team_id=call.key.team_id,
         person_id=call.ctx.user_id,
         opted_out=opted_out,
     )
+    if changed:  # the recent nudges that name (or now may name) them show it
+        call.services.who_moved.refresh_all(await _nudges_naming(call))
     call.services.log(
         "person.opted_out" if opted_out else "person.opted_in", call.key, by=call.ctx.user_id
     )
@@ -72,9 +75,11 @@ class ForgetMeCommand(CommandBase):
                 ),
                 buttons=(Button(_("Delete my breaks"), "forget-me confirm", "danger"),),
             )
+        naming = await _nudges_naming(call)
         deleted = await call.services.tenancy.people.forget(
             platform=call.key.platform, team_id=call.key.team_id, person_id=call.ctx.user_id
         )
+        call.services.who_moved.refresh_all(naming)  # their name and break leave those lines
         call.services.log("person.forgotten", call.key, breaks=deleted)
         if not deleted:
             return Reply(_("I had no breaks stored for you in this workspace; nothing to delete."))
@@ -97,6 +102,15 @@ def parse_optout(args: Args) -> OptOutCommand:
 def parse_optin(args: Args) -> OptInCommand:
     nothing_after(args, "optin", OPTIN_USAGE)
     return OptInCommand()
+
+
+async def _nudges_naming(call: Call) -> list[tuple[ChannelKey, str]]:
+    return await call.services.who_moved.nudges_naming(
+        platform=call.key.platform,
+        team_id=call.key.team_id,
+        person_id=call.ctx.user_id,
+        now=call.now,
+    )
 
 
 def parse_forget(args: Args) -> ForgetMeCommand:

@@ -56,6 +56,14 @@ class StatusCommand(CommandBase):
         elif pause_end is not None:
             lines.append(_("Paused until {when}.").format(when=when(pause_end, spec.tz, now)))
         after = max(now, pause_end - timedelta(microseconds=1)) if pause_end else now
+        skipped = [] if indefinite else rules.skipped_slots(state, now)
+        if skipped:
+            lines.append(
+                _("Skipped: {times} (`/stretch resume` brings skipped nudges back).").format(
+                    times=", ".join(when(s, spec.tz, now) for s in skipped)
+                )
+            )
+            after = max(after, skipped[-1])
         upcoming = [] if indefinite else next_slots(spec, after, STATUS_SLOTS)
         if upcoming:
             lines.append(

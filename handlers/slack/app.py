@@ -33,6 +33,7 @@ from handlers.slack import (
     events,
     home,
     messages,
+    nudge_menu,
     onboarding,
     settings_modal,
     shortcuts,
@@ -431,6 +432,7 @@ def build_bolt_app(
     events.register(app, services, tokens=tokens)
     actions.register(app, services)
     together.register(app, services)
+    nudge_menu.register(app, services, respond=respond, work=work)
     settings_modal.register(app, services, modal)
     home.register(app, services, HomeTab(services, chat, listing, poster), modal, work)
     messages.register(app, services, poster, work)

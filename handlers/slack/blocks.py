@@ -7,10 +7,19 @@ from typing import Any
 
 from bot.commands.base import Reply
 from bot.exercises import Exercise
+from bot.i18n import _, ngettext
 from bot.ports import Board
 from bot.replies import board_lines
+from bot.who_moved import NudgeRoll
 
 DONE_ACTION_ID = "stretch_done"
+MENU_ACTION_ID = "stretch_nudge_menu"  # the nudge's overflow: seated version, skip, pause
+ROLL_BLOCK_ID = "stretch_roll"
+# The overflow's options: value -> what it does (handlers/slack/nudge_menu.py).
+MENU_SEATED = "seated"
+MENU_SKIP = "skip"
+MENU_PAUSE_TODAY = "pause_today"
+_USER_ID = re.compile(r"[UW][A-Z0-9]{1,40}", re.ASCII)
 MAX_BOARD_LINES = 30
 
 POSITION_HINTS = {
@@ -92,10 +101,57 @@ def reply_message(reply: Reply) -> dict[str, Any]:
     return message
 
 
-def nudge_message(exercise: Exercise) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks of a nudge: name, how-to, dose and a Done button."""
+def roll_line(roll: NudgeRoll) -> str:
+    """'✅ 4 moved: <@a> <@b> <@c> <@d>', then 'and N more'. Only well-formed user ids become
+    mentions (anything else is counted, never echoed); opted-out people are in the count only.
+    Mentions in an edit notify nobody (Slack notifies on a message's first post, not on
+    `chat.update`), so the line is social proof without pings."""
+    if roll.count == 0:
+        return _("Nobody has moved on this one yet: react ✅ or press *Done ✅*.")
+    names = [f"<@{person}>" for person in roll.named if _USER_ID.fullmatch(person)]
+    rest = roll.count - len(names)
+    if not names:
+        return ngettext("✅ {count} moved", "✅ {count} moved", roll.count).format(count=roll.count)
+    line = ngettext("✅ {count} moved: {names}", "✅ {count} moved: {names}", roll.count).format(
+        count=roll.count, names=" ".join(names)
+    )
+    if rest:
+        line += " " + ngettext("and {count} more", "and {count} more", rest).format(count=rest)
+    return line
+
+
+def _menu_option(label: str, value: str) -> dict[str, Any]:
+    return {
+        "text": {"type": "plain_text", "text": label[:BUTTON_TEXT_LIMIT], "emoji": True},
+        "value": value,
+    }
+
+
+def nudge_menu() -> dict[str, Any]:
+    """The nudge's overflow menu: a seated version (only to you), skip the channel's next
+    nudge, pause the channel for the rest of today."""
+    return {
+        "type": "overflow",
+        "action_id": MENU_ACTION_ID,
+        "options": [
+            _menu_option(_("🪑 Seated version"), MENU_SEATED),
+            _menu_option(_("⏭ Skip the next nudge"), MENU_SKIP),
+            _menu_option(_("⏸ Pause today"), MENU_PAUSE_TODAY),
+        ],
+    }
+
+
+def nudge_message(
+    exercise: Exercise, roll: NudgeRoll | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks of a nudge: name, how-to, dose, a Done button and the menu;
+    with `roll` (an edit after people moved), the who-moved line under it."""
     name = escape(exercise.name)
     text = f"Movement break: {name}. {escape(exercise.how_to)} React ✅ when you've moved."
+    if roll is not None and roll.count:
+        text += " " + ngettext("✅ {count} moved.", "✅ {count} moved.", roll.count).format(
+            count=roll.count
+        )
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -124,10 +180,19 @@ def nudge_message(exercise: Exercise) -> tuple[str, list[dict[str, Any]]]:
                     "text": {"type": "plain_text", "text": "Done ✅", "emoji": True},
                     "style": "primary",
                     "value": exercise.key,
-                }
+                },
+                nudge_menu(),
             ],
         },
     ]
+    if roll is not None:
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": ROLL_BLOCK_ID,
+                "elements": [{"type": "mrkdwn", "text": roll_line(roll)}],
+            }
+        )
     return text, blocks
 
 

@@ -28,9 +28,11 @@ from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, PostError, PostResult
 from bot.reminders import Busy, BusyStatus
 from bot.team_ports import GroupBreak
+from bot.who_moved import NOTHING_TO_SHOW, ReadRoll
 from handlers.slack.blocks import board_message, escape, nudge_message
 from handlers.slack.presence import SlackPresence
 from handlers.slack.together_card import together_message
+from handlers.slack.update_pacing import UpdatePacer, retry_after
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -47,6 +49,7 @@ AUTH = frozenset(
     }
 )
 NOT_MEMBER = frozenset({"not_in_channel"})
+UPDATE_TRIES = 4  # an edit answered 429 this often (each after its Retry-After) is given up
 CANNOT_JOIN = frozenset({"method_not_supported_for_channel_type", "channel_not_found"})
 
 
@@ -132,10 +135,13 @@ class SlackChat:
         metrics: Metrics | None = None,
         per_workspace: int = 4,
         busy_status: BusyStatus | None = None,
+        pacer: UpdatePacer | None = None,
     ) -> None:
         self._client_for = client_for
         # Personal reminders: the person's DM, and whether they are busy (bot/reminders.py).
         self.presence = SlackPresence(client_for, status=busy_status)
+        # Message edits (who moved, roll calls) share one paced budget per workspace.
+        self.pacer = pacer or UpdatePacer()
         self.metrics = metrics or Metrics()
         # Slack caps chat.postMessage per workspace as well as per channel: a slot shared by
         # many channels of one workspace goes out at most `per_workspace` posts at a time.
@@ -183,14 +189,61 @@ class SlackChat:
         if group.message_id is None:
             return PostResult(error=PostError.OTHER, detail="not_posted")
         text, blocks = together_message(group, now=now)
-        return await self._call(
-            group.channel,
-            "chat_update",
-            channel=group.channel.channel_id,
-            ts=group.message_id,
-            text=text,
-            blocks=blocks,
-        )
+        return await self._update(group.channel, group.message_id, {"text": text, "blocks": blocks})
+
+    async def update_nudge(
+        self, channel: ChannelKey, message_id: str, read: ReadRoll
+    ) -> PostResult:
+        """`chat.update` the nudge in place (same ts): its blocks as posted, plus who moved,
+        read when the workspace's turn to edit has come."""
+
+        async def content() -> dict[str, Any] | None:
+            shown = await read()
+            if shown is None:
+                return None
+            text, blocks = nudge_message(*shown)
+            return {"text": text, "blocks": blocks}
+
+        return await self._update(channel, message_id, content)
+
+    async def _update(
+        self,
+        channel: ChannelKey,
+        ts: str,
+        content: dict[str, Any] | Callable[[], Awaitable[dict[str, Any] | None]],
+    ) -> PostResult:
+        """One paced `chat.update`: it waits for the workspace's turn (then reads `content`
+        when it is a reader); a 429 pauses every edit of the workspace for its Retry-After,
+        then this one is tried again."""
+        client = await self._client_for(channel.team_id)
+        if client is None:
+            return NOT_INSTALLED
+        client = _without_429_retries(client)
+        for _try in range(UPDATE_TRIES):
+            await self.pacer.turn(channel.team_id)
+            if callable(content):
+                read = await content()
+                if read is None:
+                    return PostResult(error=PostError.OTHER, detail=NOTHING_TO_SHOW)
+                content = read
+            started = time.perf_counter()
+            try:
+                response = await client.chat_update(channel=channel.channel_id, ts=ts, **content)
+            except SlackApiError as exc:
+                if exc.response.status_code == 429:
+                    self.metrics.rate_limited.labels("slack", "chat.update").inc()
+                    self.pacer.pause(channel.team_id, retry_after(exc.response.headers))
+                    continue
+                error = str(exc.response.get("error", "unknown"))
+                return PostResult(error=classify(error), detail=error)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                return PostResult(error=PostError.OTHER, detail=f"connection: {type(exc).__name__}")
+            finally:
+                self.metrics.api_latency.labels("slack", "chat.update").observe(
+                    time.perf_counter() - started
+                )
+            return PostResult(message_id=response.get("ts"))
+        return PostResult(error=PostError.RATE_LIMITED, detail="ratelimited")
 
     async def post_week_chart(self, channel: ChannelKey, chart: WeekChart) -> PostResult:
         """Draw the week's chart and upload it into the channel with its alt text."""
@@ -296,6 +349,22 @@ class SlackChat:
                 return PostResult(message_id=None)
             return PostResult(error=PostError.NOT_IN_CHANNEL, detail="not_in_channel")
         return PostResult(message_id=response.get("ts"))
+
+
+def _without_429_retries(client: AsyncWebClient) -> AsyncWebClient:
+    """The same client (session, token, team) but giving 429s back at once, so the pacer
+    pauses the whole workspace instead of one call sleeping on its own."""
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        team_id=client.default_params.get("team_id"),
+        session=client.session,
+        timeout=client.timeout,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 def _detail(exc: BaseException) -> str:

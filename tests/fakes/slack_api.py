@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from tests.fakes.block_kit import message_problems
 from tests.fakes.slack_presence import PresenceApi
 from tests.fakes.slack_surfaces import SurfacesApi
 
@@ -290,6 +291,14 @@ class FakeSlack:
         self.max_in_flight: dict[str, int] = {}
         self._in_flight: dict[str, int] = {}
         self.per_channel_limit: float | None = None
+        # Slack's rate tiers per method for this workspace (e.g. {"chat.update": 50}): calls
+        # past that many in the last 60 s answer 429 with the Retry-After until one leaves.
+        self.per_minute_limits: dict[str, int] = {}
+        self._recent_calls: dict[str, list[float]] = {}
+        # Calls that came while an earlier 429 of the same method asked to wait (Retry-After
+        # not honoured), per method; a client that honours them leaves this empty.
+        self.unhonoured_429s: dict[str, int] = {}
+        self._retry_after_until: dict[str, float] = {}
         self.invalid_tokens: set[str] = set()
         self.revoked_tokens: set[str] = set()
         self.missing_users: set[str] = set()
@@ -301,6 +310,7 @@ class FakeSlack:
         }
         self.messages: dict[str, list[JsonDict]] = {}
         self.ephemerals: list[JsonDict] = []
+        self.updates: list[JsonDict] = []  # each accepted chat.update: channel, ts, text
         self.uploads: dict[str, FakeUpload] = {}  # by file id
         self._upload_keys: dict[str, str] = {}  # upload URL key -> file id
         self.reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
@@ -821,6 +831,39 @@ class FakeSlack:
         return response
 
     def _dispatch(self, method: str, params: JsonDict, token: str | None) -> _Reply:
+        reply = self._dispatch_unpaced(method, params, token)
+        if reply.status == 429:
+            wait = float(reply.headers.get("Retry-After", "0") or 0)
+            self._retry_after_until[method] = time.monotonic() + wait
+        return reply
+
+    def _over_limit(self, method: str) -> _Reply | None:
+        """A 429 when the method's window (or an earlier Retry-After) says so; counts calls
+        made inside a Retry-After window."""
+        now = time.monotonic()
+        # 50 ms of slack: the client's timer and ours start a request's travel apart.
+        if now < self._retry_after_until.get(method, 0.0) - 0.05:
+            self.unhonoured_429s[method] = self.unhonoured_429s.get(method, 0) + 1
+        limit = self.per_minute_limits.get(method)
+        if limit is None:
+            return None
+        recent = [at for at in self._recent_calls.get(method, []) if now - at < 60.0]
+        if len(recent) >= limit:
+            self._recent_calls[method] = recent
+            wait = max(1, math.ceil(60.0 - (now - recent[0])))
+            return _Reply(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        recent.append(now)
+        self._recent_calls[method] = recent
+        return None
+
+    def _dispatch_unpaced(self, method: str, params: JsonDict, token: str | None) -> _Reply:
+        limited = self._over_limit(method)
+        if limited is not None:
+            return limited
         fault = self._take_fault(method)
         if fault is not None:
             return fault
@@ -978,6 +1021,14 @@ class FakeSlack:
         if message.get("user") != self.bot_user_id:
             return _error("cant_update_message")
         text, blocks = self._message_content(params)
+        if not text and not blocks:
+            return _error("no_text")
+        if len(text) > 40_000:
+            return _error("msg_too_long")
+        problems = message_problems({"blocks": blocks})
+        if problems:
+            return _error("invalid_blocks", response_metadata={"messages": problems})
+        self.updates.append({"channel": channel_id, "ts": message["ts"], "text": text})
         if "text" in params:
             message["text"] = text
         if blocks is not None:

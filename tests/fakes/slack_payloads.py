@@ -480,3 +480,43 @@ def block_actions_body(
             ephemeral=ephemeral,
         )
     )
+
+
+def overflow_body(
+    *,
+    action_id: str,
+    value: str,
+    label: str = "Option",
+    user_id: str = "U0001",
+    channel_id: str = "C0001",
+    message_ts: str,
+    team_id: str = "T0001",
+    response_url: str | None = None,
+    block_id: str = "actions",
+) -> str:
+    """The HTTP body of a ``block_actions`` request for an overflow menu option picked on a
+    message the bot posted (Slack sends the option as ``selected_option``, no ``value``)."""
+    payload = block_actions_payload(
+        action_id=action_id,
+        value=value,
+        user_id=user_id,
+        channel_id=channel_id,
+        message_ts=message_ts,
+        team_id=team_id,
+        response_url=response_url,
+        block_id=block_id,
+    )
+    action = payload["actions"][0]
+    payload["actions"] = [
+        {
+            "type": "overflow",
+            "action_id": action["action_id"],
+            "block_id": action["block_id"],
+            "selected_option": {
+                "text": {"type": "plain_text", "text": label, "emoji": True},
+                "value": value,
+            },
+            "action_ts": action["action_ts"],
+        }
+    ]
+    return interactivity_body(payload)

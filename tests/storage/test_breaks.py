@@ -11,7 +11,7 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from bot.ports import ChannelKey
+from bot.ports import ChannelKey, MarkChange
 from storage.models import BreakMarkRow, BreakRow
 from storage.sql import SqlStorage
 from tests.storage.contract import (
@@ -158,3 +158,54 @@ async def test_break_times_for_streaks(storage: SqlStorage) -> None:
     ]
     assert await storage.breaks.break_times(channel=KEY, since=T0, person_ids=[]) == []
     assert len(await storage.breaks.break_times(channel=KEY, since=T0 - timedelta(days=9))) == 4
+
+
+async def test_movers_are_the_people_with_a_break_on_the_nudge_first_first(
+    storage: SqlStorage,
+) -> None:
+    nudge_id = await posted_nudge(storage, message_id="m1")
+    other = await posted_nudge(storage, message_id="m2")
+    await storage.breaks.apply_marks(
+        [
+            add("m1", "U3", CHECK, at=T0 + timedelta(minutes=3)),
+            add("m1", "U1", CHECK, at=T0 + timedelta(minutes=1)),
+            add("m1", "U2", "button", at=T0 + timedelta(minutes=2)),
+            add("m1", "U1", "button", at=T0 + timedelta(minutes=4)),  # a second mark: once
+            add("m2", "U9", CHECK, at=T0 + timedelta(minutes=1)),
+        ]
+    )
+    assert await storage.breaks.movers(nudge_id=nudge_id) == ["U1", "U2", "U3"]
+    await storage.breaks.apply_marks([remove("m1", "U2", "button")])
+    assert await storage.breaks.movers(nudge_id=nudge_id) == ["U1", "U3"]
+    assert await storage.breaks.movers(nudge_id=other) == ["U9"]
+    assert await storage.breaks.movers(nudge_id=other + 1000) == []
+
+
+async def test_nudges_moved_on_are_the_persons_recent_posted_nudges_in_the_workspace(
+    storage: SqlStorage,
+) -> None:
+    first = await posted_nudge(storage, message_id="m1")
+    await posted_nudge(storage, message_id="m2")
+    elsewhere = ChannelKey("slack", "T9", "C9")
+    await posted_nudge(storage, elsewhere, message_id="m3")
+    await storage.breaks.apply_marks(
+        [
+            add("m1", "U1", CHECK, at=T0 + timedelta(minutes=1)),
+            add("m2", "U1", CHECK, at=T0 - timedelta(days=3)),  # too old
+            add("m2", "U2", CHECK, at=T0 + timedelta(minutes=1)),
+        ]
+    )
+    await storage.breaks.apply_marks(
+        [MarkChange(elsewhere, "m3", "U1", CHECK, added=True, at=T0 + timedelta(minutes=2))]
+    )
+    found = await storage.breaks.nudges_moved_on(
+        platform="slack", team_id=KEY.team_id, person_id="U1", since=T0
+    )
+    assert found == [(KEY, "m1")]
+    assert first > 0
+    assert (
+        await storage.breaks.nudges_moved_on(
+            platform="slack", team_id=KEY.team_id, person_id="U3", since=T0
+        )
+        == []
+    )
