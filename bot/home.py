@@ -49,6 +49,7 @@ class PersonRows:
     channels: tuple[ChannelState, ...] = ()  # the page of scheduled channels, in order
     total_channels: int = 0  # scheduled channels in all
     offset: int = 0  # where the page starts (0 when the one asked for was past the end)
+    reminders: ChannelState | None = None  # the person's own reminders in this workspace
 
 
 class HomeRepository(Protocol):
@@ -84,12 +85,6 @@ class HomeRepository(Protocol):
     ) -> tuple[ChannelBreaks, ...]:
         """In one statement: the person's breaks since `since`, by channel, with each
         channel's schedule (scoped like `person_channels`)."""
-        ...
-
-
-class FindsReminders(Protocol):
-    async def find(self, *, platform: str, team_id: str, person_id: str) -> ChannelState | None:
-        """The person's personal reminder channel (bot.reminders.ReminderRepository)."""
         ...
 
 
@@ -206,12 +201,10 @@ class HomeService:
         *,
         clock: Clock,
         default_tz: str,
-        reminders: FindsReminders | None = None,
     ) -> None:
         self.repository = repository
         self.clock = clock
         self.default_tz = default_tz
-        self.reminders = reminders
 
     async def summary(
         self,
@@ -258,11 +251,7 @@ class HomeService:
                 team_prefix=team_prefix,
             )
             moved = await breaks
-            mine = (
-                await self.reminders.find(platform=platform, team_id=team_id, person_id=person_id)
-                if self.reminders is not None and team_prefix is None
-                else None
-            )
+            mine = rows.reminders if team_prefix is None else None
         finally:
             breaks.cancel()  # done already, unless something above failed
         figures = {item.key: channel_figures(item, now, self.default_tz) for item in moved}

@@ -133,9 +133,7 @@ class Services:
                 rng=rng,
                 slide_rules=slide_rules,
             ),
-            home=HomeService(
-                tenancy.home, clock=clock, default_tz=default_tz, reminders=storage.reminders
-            ),
+            home=HomeService(tenancy.home, clock=clock, default_tz=default_tz),
             who_moved=WhoMovedService(storage, tenancy, chats, interval=roll_update_seconds),
             nudge_menu=NudgeMenuService(storage, rng=rng),
         )
