@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot import rules, schedules
 from bot.batching import BatchWriter
 from bot.decisions import log_decision
+from bot.exercise_service import ExerciseService
 from bot.exercises import RECENT_WINDOW, Exercise, pick_exercise
 from bot.installs import InstallService
 from bot.metrics import Metrics
@@ -82,8 +83,10 @@ class NudgeService:
         grace: timedelta = timedelta(minutes=10),
         post_concurrency: int = 8,
         rng: random.Random | None = None,
+        exercises: ExerciseService | None = None,
     ) -> None:
         self.storage = storage
+        self.exercises = exercises or ExerciseService(storage)
         self.chats = chats
         self.installs = installs
         self.clock = clock
@@ -134,8 +137,12 @@ class NudgeService:
     async def post_now(self, state: ChannelState, *, by: str) -> PostResult:
         """Post a nudge into the channel right away (`/stretch now`), joining it if needed."""
         key = state.key
+        catalogs = await self.exercises.catalogs([key])
         exercise = pick_exercise(
-            await self._recent(state), seated_only=state.seated_only, rng=self.rng
+            await self._recent(state),
+            seated_only=state.seated_only,
+            rng=self.rng,
+            catalog=self.exercises.catalog_of(catalogs, key),
         )
         nudge = await self.storage.nudges.create_adhoc(channel=key, exercise_key=exercise.key)
         chat = self.chats[key.platform]
@@ -287,6 +294,8 @@ class NudgeService:
             if unknown
             else {}
         )
+        # The workspaces' own exercises, turned-off built-ins and packs: three reads a batch.
+        catalogs = await self.exercises.catalogs([s.key for s in batch])
         for state in batch:
             key, expected = state.key, state.next_slot_at
             try:
@@ -313,7 +322,12 @@ class NudgeService:
                     if state.recent_exercises is not None
                     else tuple(read.get(key, ()))
                 )
-                exercise = pick_exercise(recent, seated_only=state.seated_only, rng=self.rng)
+                exercise = pick_exercise(
+                    recent,
+                    seated_only=state.seated_only,
+                    rng=self.rng,
+                    catalog=self.exercises.catalog_of(catalogs, key),
+                )
                 moves.append(
                     SlotMove(
                         key,

@@ -18,6 +18,7 @@ from bot.schedules import ScheduleSpec
 from bot.teamgoal import TeamExtras
 
 if TYPE_CHECKING:
+    from bot.custom_exercises import ExerciseRepository
     from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
 
 # ---- domain records -------------------------------------------------------------------------
@@ -296,6 +297,7 @@ class Storage(Protocol):
     boards: BoardRepository
     group_breaks: GroupBreakRepository
     slot_outcomes: SlotOutcomeRepository
+    exercises: ExerciseRepository
 
 
 class InstallationSaveError(Exception):

@@ -15,6 +15,7 @@ from bot.breaks import BreakService
 from bot.commands import REGISTRY
 from bot.commands.runner import CommandService
 from bot.decisions import log_decision
+from bot.exercise_service import ExerciseService
 from bot.group_breaks import GroupBreakService
 from bot.home import HomeService
 from bot.installs import InstallService
@@ -54,6 +55,7 @@ class Services:
     team: TeamService
     group_breaks: GroupBreakService
     home: HomeService
+    exercises: ExerciseService
     commands: CommandService = field(init=False)
     settings: SettingsService = field(init=False)
     log = staticmethod(log_decision)
@@ -83,6 +85,7 @@ class Services:
         installs = InstallService(storage, tenancy, clock=clock, retention=retention)
         team = TeamService(storage, tenancy, clock=clock, default_tz=default_tz)
         breaks = BreakService(storage, tenancy, clock=clock, metrics=metrics)
+        exercises = ExerciseService(storage)
         services = cls(
             storage=storage,
             tenancy=tenancy,
@@ -122,8 +125,10 @@ class Services:
                 grace=grace,
                 post_concurrency=post_concurrency,
                 rng=rng,
+                exercises=exercises,
             ),
             home=HomeService(tenancy.home, clock=clock, default_tz=default_tz),
+            exercises=exercises,
         )
         services.commands = CommandService(
             services, REGISTRY, commands_per_minute=commands_per_minute

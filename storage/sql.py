@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.custom_exercises import ExerciseRepository
 from bot.home import HomeRepository
 from bot.ports import BoardRepository, BreakRepository, ChannelRepository, NudgeRepository, Storage
 from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
@@ -18,6 +19,7 @@ from storage.breaks import SqlBreakRepository
 from storage.channels import SqlChannelRepository
 from storage.cooldowns import SqlCooldownRepository
 from storage.db import Clock, Database, utc_now
+from storage.exercises import SqlExerciseRepository
 from storage.group_breaks import SqlGroupBreakRepository
 from storage.home import SqlHomeRepository
 from storage.nudges import SqlNudgeRepository
@@ -45,6 +47,7 @@ class SqlStorage:
         self.boards: BoardRepository = SqlBoardRepository(db)
         self.group_breaks: GroupBreakRepository = SqlGroupBreakRepository(db)
         self.slot_outcomes: SlotOutcomeRepository = SqlSlotOutcomeRepository(db)
+        self.exercises: ExerciseRepository = SqlExerciseRepository(db)
 
 
 class SqlTenancy:

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "goal",
     "freezes",
     "seated",
+    "exercises",
     "stats",
     "privacy",
     "admins_only",
