@@ -92,8 +92,11 @@ def reply_message(reply: Reply) -> dict[str, Any]:
     return message
 
 
-def nudge_message(exercise: Exercise) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks of a nudge: name, how-to, dose and a Done button."""
+def nudge_message(
+    exercise: Exercise, image: dict[str, Any] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks of a nudge: name, how-to, dose, the picture's `image` block
+    when there is one (see handlers/slack/pictures.py) and a Done button."""
     name = escape(exercise.name)
     text = f"Movement break: {name}. {escape(exercise.how_to)} React ✅ when you've moved."
     blocks: list[dict[str, Any]] = [
@@ -104,6 +107,7 @@ def nudge_message(exercise: Exercise) -> tuple[str, list[dict[str, Any]]]:
                 "text": f"*Movement break: {name}*\n{escape(exercise.how_to)}\n_{escape(exercise.dose)}_",
             },
         },
+        *([image] if image is not None else []),
         {
             "type": "context",
             "elements": [
