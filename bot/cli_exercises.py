@@ -91,9 +91,7 @@ def _import(args: argparse.Namespace) -> int:
         raise CommandFailed(_nothing_stored(args.platform, args.team))
 
     async def work(services: Services) -> bool:
-        workspace = await services.tenancy.workspaces.get(
-            platform=args.platform, team_id=args.team
-        )
+        workspace = await services.tenancy.workspaces.get(platform=args.platform, team_id=args.team)
         if workspace is None:
             return False
         await services.exercises.import_file(platform=args.platform, team_id=args.team, text=text)
@@ -117,9 +115,7 @@ def _export(args: argparse.Namespace) -> int:
         raise CommandFailed(_nothing_stored(args.platform, args.team))
 
     async def work(services: Services) -> str | None:
-        workspace = await services.tenancy.workspaces.get(
-            platform=args.platform, team_id=args.team
-        )
+        workspace = await services.tenancy.workspaces.get(platform=args.platform, team_id=args.team)
         if workspace is None:
             return None
         return await services.exercises.export_file(platform=args.platform, team_id=args.team)

@@ -52,9 +52,7 @@ async def test_the_nudge_card_shows_the_picture_with_alt_text(teams: TeamsDriver
     assert image["altText"] == PICTURES[key].alt_text
     # Done refreshes the card: the picture stays.
     answer = await teams.send(
-        payloads.done_pressed(
-            nudge.response["id"], service_url=teams.service_url, exercise=key
-        )
+        payloads.done_pressed(nudge.response["id"], service_url=teams.service_url, exercise=key)
     )
     assert answer.status == 200
     refreshed = answer.body["value"]
