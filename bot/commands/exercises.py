@@ -39,9 +39,9 @@ class AddExerciseCommand(CommandBase):
     async def run(self, call: Call) -> Reply:
         return Reply(
             _(
-                "Adding an exercise takes a form, which opens in Slack with `/stretch exercises "
-                "add`. An admin can also keep the list in a file: `stretchbot exercises import "
-                "FILE.yaml --team {team}`."
+                "Adding an exercise takes a form: it opens in Slack with `/stretch exercises "
+                "add` (if it did not open just now, try again). An admin can also keep the list "
+                "in a file: `stretchbot exercises import FILE.yaml --team {team}`."
             ).format(team=call.key.team_id),
             exercise_form=True,
         )

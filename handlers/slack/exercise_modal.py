@@ -76,9 +76,12 @@ class ExerciseModal:
             if pack
             else _("this workspace's nudges")
         )
-        text = _("<@{user}> added *{name}* to {where}.").format(
-            user=ctx.user_id, name=name, where=where
+        who = (
+            _("Someone")
+            if await self.services.breaks.is_opted_out(ctx.channel, ctx.user_id)
+            else f"<@{ctx.user_id}>"
         )
+        text = _("{who} added *{name}* to {where}.").format(who=who, name=name, where=where)
         await self.poster.shared(
             ctx.channel.team_id, ctx.channel.channel_id, ctx.user_id, Reply(text, public=True)
         )

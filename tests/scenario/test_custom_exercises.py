@@ -209,3 +209,12 @@ async def test_names_cannot_ping_or_link_in_the_channel(bot: BotDriver) -> None:
         assert "@here" not in everything and "evil.example.com" not in everything
         assert "<https://" not in everything and "](https://" not in everything
         assert message_problems(message) == []
+
+
+async def test_someone_who_opted_out_is_not_named_in_the_announcement(bot: BotDriver) -> None:
+    await bot.command("optout")
+    view = await add_form(bot)
+    assert await submit(bot, view, CHIN) == CLOSED
+    [announcement] = await answer_in(bot, "C0001")
+    assert "Someone added *Chin tucks*" in announcement["text"]
+    assert "<@U0001>" not in announcement["text"]
