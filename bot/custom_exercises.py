@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
@@ -96,12 +97,19 @@ class WorkspaceExercises:
         turned off plus the workspace's own (outside packs). Never empty: a pack with no
         exercises, or a catalog with everything off, is the built-in catalog."""
         pack = self.channel_packs.get(channel_id) if channel_id else None
-        if pack is not None:
-            chosen = [e.exercise() for e in self.custom if e.pack == pack]
-        else:
-            chosen = [e for e in CATALOG if e.key not in self.off]
-            chosen += [e.exercise() for e in self.custom if e.pack is None]
-        return chosen or list(CATALOG)
+        return list(self._catalogs.get(pack) or CATALOG)
+
+    @cached_property
+    def _catalogs(self) -> dict[str | None, tuple[Exercise, ...]]:
+        """Each catalog built once (a scheduler pass asks for one per due channel): by pack,
+        None for the workspace's main one."""
+        shown_custom = [(e.pack, e.exercise()) for e in self.custom]
+        catalogs: dict[str | None, list[Exercise]] = {
+            None: [e for e in CATALOG if e.key not in self.off]
+        }
+        for pack, exercise in shown_custom:
+            catalogs.setdefault(pack, []).append(exercise)
+        return {pack: tuple(exercises) for pack, exercises in catalogs.items()}
 
     def find(self, key: str) -> Exercise | None:
         """The exercise stored as `key` in a nudge (built-in or this workspace's), or None."""

@@ -47,15 +47,27 @@ class ExerciseService:
     async def workspace(self, key: ChannelKey) -> WorkspaceExercises:
         return await self.storage.exercises.load(platform=key.platform, team_id=key.team_id)
 
-    async def catalogs(self, channels: Sequence[ChannelKey]) -> dict[Team, WorkspaceExercises]:
-        """The exercise changes of the channels' workspaces, for the picker. A failed read
-        never stops a nudge: then every channel picks from the built-in catalog."""
-        teams = sorted({(key.platform, key.team_id) for key in channels})
+    async def catalogs(
+        self,
+        channels: Sequence[ChannelKey],
+        known: dict[Team, WorkspaceExercises] | None = None,
+    ) -> dict[Team, WorkspaceExercises]:
+        """The exercise changes of the channels' workspaces, for the picker; workspaces already
+        in `known` (the scheduler pass's earlier batches) are not read again, and what is read
+        is added to it. A failed read never stops a nudge: then those channels pick from the
+        built-in catalog."""
+        known = {} if known is None else known
+        teams = sorted({(key.platform, key.team_id) for key in channels} - set(known))
+        if not teams:
+            return known
         try:
-            return await self.storage.exercises.load_many(teams)
+            found = await self.storage.exercises.load_many(teams)
         except Exception:
             logger.exception("exercises.read_failed workspaces=%d: built-ins only", len(teams))
-            return {}
+            return known
+        for team in teams:
+            known[team] = found.get(team, NO_CHANGES)
+        return known
 
     @staticmethod
     def catalog_of(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot import rules, schedules
 from bot.batching import BatchWriter
+from bot.custom_exercises import WorkspaceExercises
 from bot.decisions import log_decision
 from bot.exercise_service import ExerciseService
 from bot.exercises import RECENT_WINDOW, Exercise, pick_exercise
@@ -211,6 +212,8 @@ class NudgeService:
 
         seen: set[ChannelKey] = set()
         plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan] = {}
+        # Each workspace's own exercises are read once per pass, by the first batch it is in.
+        catalogs: dict[tuple[str, str], WorkspaceExercises] = {}
         async with self._working():
             workers = [asyncio.create_task(worker()) for _ in range(max(1, self.post_concurrency))]
             try:
@@ -233,7 +236,7 @@ class NudgeService:
                             break
                         batch = due[start : start + claim_batch]
                         try:
-                            won = await self._claim_batch(batch, now, plans, outcomes)
+                            won = await self._claim_batch(batch, now, plans, catalogs, outcomes)
                         except Exception:  # the batch stays due; the next tick tries again
                             logger.exception("nudge.error a batch of %d channels", len(batch))
                             outcomes.extend(
@@ -280,6 +283,7 @@ class NudgeService:
         batch: list[ChannelState],
         now: datetime,
         plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan],
+        known: dict[tuple[str, str], WorkspaceExercises],
         outcomes: list[NudgeOutcome],
     ) -> list[_Claimed]:
         """Decide each channel's slot (post, or skip as stale or paused) and claim the whole
@@ -294,8 +298,9 @@ class NudgeService:
             if unknown
             else {}
         )
-        # The workspaces' own exercises, turned-off built-ins and packs: three reads a batch.
-        catalogs = await self.exercises.catalogs([s.key for s in batch])
+        # The workspaces' own exercises, turned-off built-ins and packs: three statements for
+        # the workspaces this pass has not read yet.
+        catalogs = await self.exercises.catalogs([s.key for s in batch], known)
         for state in batch:
             key, expected = state.key, state.next_slot_at
             try:

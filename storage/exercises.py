@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +21,23 @@ from storage.models import (
     SlackPictureFileRow,
 )
 
+_COLUMNS = (
+    "platform",
+    "team_id",
+    "key",
+    "name",
+    "how_to",
+    "amount",
+    "unit",
+    "position",
+    "image_url",
+    "pack",
+    "created_by",
+)
 
-def _exercise(row: CustomExerciseRow) -> CustomExercise:
+
+def _exercise(row: Any) -> CustomExercise:
+    """A `custom_exercises` row (ORM object or plain row with its columns) as the record."""
     return CustomExercise(
         key=row.key,
         name=row.name,
@@ -57,8 +73,9 @@ class SqlExerciseRepository:
         off: dict[tuple[str, str], set[str]] = {}
         packs: dict[tuple[str, str], dict[str, str]] = {}
         async with self._db.read() as session:
-            for row in await session.scalars(
-                select(CustomExerciseRow)
+            # Plain columns, not ORM objects: a scheduler pass may read thousands of rows.
+            for row in await session.execute(
+                select(*(getattr(CustomExerciseRow, name) for name in _COLUMNS))
                 .where(_of(CustomExerciseRow, wanted))
                 .order_by(CustomExerciseRow.id)
             ):

@@ -218,3 +218,34 @@ async def test_someone_who_opted_out_is_not_named_in_the_announcement(bot: BotDr
     [announcement] = await answer_in(bot, "C0001")
     assert "Someone added *Chin tucks*" in announcement["text"]
     assert "<@U0001>" not in announcement["text"]
+
+
+async def test_a_pass_reads_each_workspace_once_and_a_failed_read_never_stops_nudges(
+    bot: BotDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for channel in ("C0001", "C0002"):
+        bot.slack.channels[channel].is_member = True
+        await bot.command("every 45m 09:00-17:00 weekdays", channel=channel)
+    repository = bot.services.storage.exercises
+    real = repository.load_many
+    asked: list[list[tuple[str, str]]] = []
+
+    async def counted(teams: list[tuple[str, str]]) -> Any:
+        asked.append(list(teams))
+        return await real(teams)
+
+    monkeypatch.setattr(repository, "load_many", counted)
+    slot = datetime(2026, 11, 23, 8, 45, tzinfo=UTC)
+    bot.clock.set(slot)
+    outcomes = await bot.services.nudging.run_due_nudges(slot)
+    assert [o.decision for o in outcomes] == ["posted", "posted"]
+    assert asked == [[("slack", TEAM)]]  # one read for the workspace, not one per channel
+
+    async def broken(teams: list[tuple[str, str]]) -> Any:
+        raise ConnectionError("database hiccup")
+
+    monkeypatch.setattr(repository, "load_many", broken)
+    later = slot + timedelta(minutes=45)
+    bot.clock.set(later)
+    outcomes = await bot.services.nudging.run_due_nudges(later)
+    assert [o.decision for o in outcomes] == ["posted", "posted"]  # from the built-ins

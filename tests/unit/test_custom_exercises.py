@@ -356,3 +356,30 @@ def test_asking_for_the_pack_is_no_change_but_choosing_one_is() -> None:
     assert choose.changes_schedule and not choose.read_only
     for text in ("exercises add", "exercises off lunges"):
         assert REGISTRY.parse(text).changes_schedule  # type: ignore[union-attr]
+
+
+async def test_a_pass_reads_a_workspace_once_across_its_batches() -> None:
+    from bot.exercise_service import ExerciseService
+    from bot.ports import ChannelKey
+
+    asked: list[list[tuple[str, str]]] = []
+
+    class Repository:
+        async def load_many(self, teams: list[tuple[str, str]]) -> dict:
+            asked.append(list(teams))
+            return {("slack", "T1"): WorkspaceExercises(off=frozenset({"lunges"}))}
+
+    class Storage:
+        exercises = Repository()
+
+    service = ExerciseService(Storage())  # type: ignore[arg-type]
+    known: dict = {}
+    first = [ChannelKey("slack", "T1", f"C{n}") for n in range(3)]
+    second = [ChannelKey("slack", "T1", "C9"), ChannelKey("slack", "T2", "C1")]
+    await service.catalogs(first, known)
+    catalogs = await service.catalogs(second, known)
+    await service.catalogs(first + second, known)
+    assert asked == [[("slack", "T1")], [("slack", "T2")]]
+    assert service.catalog_of(catalogs, second[1]) is None  # T2 changed nothing: built-ins
+    t1 = service.catalog_of(catalogs, second[0])
+    assert t1 is not None and "lunges" not in {e.key for e in t1}
