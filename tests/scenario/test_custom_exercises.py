@@ -127,9 +127,9 @@ async def test_builtins_turned_off_are_never_picked(bot: BotDriver) -> None:
         reply = await bot.command(f"exercises off {name}")
         assert reply is not None and reply["response_type"] == "in_channel"
         assert "no longer suggest" in reply["text"]
-    for n in range(12):  # from several people: each may send 10 commands a minute
+    for n in range(8):  # from several people: each may send 10 commands a minute
         await bot.command("now", user=f"U01{n:02d}", wait_reply=False)
-    posted = await answer_in(bot, "C0001", count=12)
+    posted = await answer_in(bot, "C0001", count=8)
     picked = {m["blocks"][-1]["elements"][0]["value"] for m in posted}
     assert picked and not picked & {"lunges", "glute-bridges", "short-walk"}
     again = await bot.command("exercises on lunges")
@@ -190,19 +190,15 @@ async def test_names_cannot_ping_or_link_in_the_channel(bot: BotDriver) -> None:
         **CHIN,
         "name": "<!channel> @here <@U0002> evil.example.com",
         "how_to": "Click <https://evil.example|here> or [this](https://evil.example).",
-        "pack": "",
+        "pack": "hostile",
         "image_url": "",
     }
     assert await submit(bot, view, hostile) == CLOSED
-    # Post until the custom one comes up.
-    for n in range(40):
-        await bot.command("now", user=f"U01{n:02d}", wait_reply=False)
-        posted = bot.slack.messages_in("C0001")
-        if any("x-channel-here" in json.dumps(m.get("blocks")) for m in posted):
-            break
-    posted = bot.slack.messages_in("C0001")
+    await bot.command("exercises pack hostile")  # so the next nudge is this one
+    await bot.command("now", wait_reply=False)
+    posted = await answer_in(bot, "C0001", count=2)  # the announcement and the nudge
     mine = [m for m in posted if "evil" in json.dumps(m, ensure_ascii=False)]
-    assert len(mine) >= 2  # the announcement and at least one nudge
+    assert len(mine) == 2
     for message in mine:
         everything = json.dumps(message, ensure_ascii=False)
         assert "<!channel>" not in everything and "<@U0002>" not in everything
