@@ -383,3 +383,16 @@ async def test_a_pass_reads_a_workspace_once_across_its_batches() -> None:
     assert service.catalog_of(catalogs, second[1]) is None  # T2 changed nothing: built-ins
     t1 = service.catalog_of(catalogs, second[0])
     assert t1 is not None and "lunges" not in {e.key for e in t1}
+
+
+def test_group_routines_leave_out_builtins_the_workspace_turned_off() -> None:
+    from bot.together import build_routine
+
+    off = frozenset({"heel-lifts", "toe-lifts", "shoulder-rolls", "chair-squats"})
+    for seed in range(50):
+        routine = build_routine(3, rng=random.Random(seed), without=off)
+        assert not {m.key for m in routine.moves} & off
+    # With nearly every seated move off, a routine is still made (from all of them).
+    seated = frozenset(e.key for e in CATALOG if e.position == "seated")
+    routine = build_routine(2, rng=random.Random(1), without=seated)
+    assert len(routine.moves) == 2
