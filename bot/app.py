@@ -26,14 +26,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import MaintenanceSettings, Settings
 from bot.metrics import Metrics
+from bot.pictures import PictureLinks
 from bot.ports import Chat, Storage
 from bot.reminders import SlideRules
 from bot.scheduler import NudgeScheduler
 from bot.services import Clock, Services
 from bot.startup import StartupError
 from bot.workspaces import Tenancy
+from handlers import pictures
 from handlers.slack.app import SlackBot, SlackSettings, build_slack
+from handlers.slack.pictures import SlackPictures
+from storage.db import Database
 from storage.engine import create_engine, run_migrations
+from storage.exercises import SqlExerciseRepository
 from storage.sql import SqlStorage, SqlTenancy
 
 if TYPE_CHECKING:
@@ -245,6 +250,9 @@ async def _start(
     web_app[METRICS] = metrics
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_endpoint)
+    links = _pictures(settings, engine, slack, teams)
+    if links.enabled:
+        pictures.mount(web_app)  # GET /pictures/<key>-<version>.png
     slack.mount(web_app, services)
     if teams is not None:
         teams.mount(web_app, services)  # POST /api/messages, JWT-checked on that route only
@@ -286,6 +294,27 @@ async def _start(
         mode += "; Microsoft Teams on POST /api/messages"
     logger.info("stretchbot ready (%s) on http://%s:%s", mode, settings.HOST, runtime.port)
     return runtime
+
+
+def _pictures(
+    settings: Settings, engine: AsyncEngine, slack: SlackBot, teams: TeamsBot | None
+) -> PictureLinks:
+    """Nudge pictures: linked from PUBLIC_URL when set; else, in Socket Mode, uploaded to each
+    Slack workspace once (Teams shows only linked ones); HTTP mode without PUBLIC_URL shows
+    built-in pictures nowhere (custom exercises' own https pictures still show).
+    EXERCISE_PICTURES=off: none."""
+    links = PictureLinks(enabled=settings.EXERCISE_PICTURES, public_url=settings.PUBLIC_URL)
+    uploads = links.enabled and not links.public_url and settings.socket_mode
+    if links.enabled and not links.public_url and not settings.socket_mode:
+        logger.info("exercise pictures: set PUBLIC_URL to show the built-in ones in nudges")
+    slack.chat.pictures = SlackPictures(
+        links,
+        slack.chat.client,
+        files=SqlExerciseRepository(Database.shared(engine)) if uploads else None,
+    )
+    if teams is not None:
+        teams.chat.pictures = links
+    return links
 
 
 async def _stop_scheduler(scheduler: NudgeScheduler, services: Services) -> None:

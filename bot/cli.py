@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import maintenance, schedules
+from bot import cli_exercises, maintenance, schedules
 from bot.cli_database import CommandFailed, reason
 from bot.commands import REGISTRY
 from bot.commands.schedule import ScheduleCommand
@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     current.set_defaults(func=_db_current)
 
     maintenance.add_commands(sub)  # keygen, manifest, purge, export, rotate-key
+    cli_exercises.add_commands(sub)  # exercises import | export
 
     package = _command(
         sub,

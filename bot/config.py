@@ -51,6 +51,9 @@ HINTS: dict[str, str] = {
     "NUDGE_GRACE_MINUTES": "use a whole number of minutes from 0 to 1440",
     "SCHEDULER_POLL_SECONDS": "use a number of seconds from 0.5 to 30, e.g. 5 or 2.5",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
+    "PUBLIC_URL": "use the https address where Slack and Teams reach this bot, e.g. "
+    "https://stretch.example.com (http only for localhost), or leave it unset",
+    "EXERCISE_PICTURES": "use on or off",
     "DEFAULT_TIMEZONE": "use an IANA timezone name such as Europe/Berlin or UTC",
     "POST_CONCURRENCY": "use a whole number from 1 to 1000",
     "SLACK_WORKSPACE_CONCURRENCY": "use a whole number from 1 to 100",
@@ -229,6 +232,10 @@ class Settings(MaintenanceSettings):
     BUSY_STATUS_EMOJI: str = ""
     BUSY_STATUS_WORDS: str = ""
     REMINDER_RETRY_MINUTES: int = Field(default=15, ge=1, le=240)
+    # Exercise pictures in nudges (on by default); the bot's public address, from which Slack
+    # and Teams fetch them (without it, Slack gets each picture uploaded once per workspace).
+    EXERCISE_PICTURES: bool = True
+    PUBLIC_URL: str = ""
     # Microsoft Teams is on when these are set (the Agents SDK's own environment keys).
     CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID: str = ""
     CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET: str = ""
@@ -318,6 +325,26 @@ class Settings(MaintenanceSettings):
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("PUBLIC_URL")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        try:
+            value = _https_url(value)
+        except ValueError as exc:
+            if "plain http" in str(exc):
+                raise ValueError(
+                    "is a plain http URL: Slack and Teams fetch pictures only over https"
+                ) from None
+            raise
+        if value and (urlsplit(value).query or urlsplit(value).fragment):
+            raise ValueError("has a query or fragment: use the plain address")
+        return value.rstrip("/")
+
+    @field_validator("EXERCISE_PICTURES", mode="before")
+    @classmethod
+    def _pictures(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("SLACK_REDIRECT_URI", "SLACK_AUTHORIZE_URL")
     @classmethod
@@ -462,6 +489,8 @@ def _first_error_line(exc: ValidationError) -> str:
         message = f"is not a number ({value!r})"
     elif kind.startswith(("greater_than", "less_than")):
         message = f"is out of range ({value!r})"
+    elif kind == "bool_parsing":
+        message = f"is not on or off ({value!r})"
     elif kind == "literal_error":
         message = f"is not one of the allowed values ({value!r})"
     hint = HINTS.get(name, "check its value")

@@ -20,6 +20,9 @@ class Exercise:
     how_to: str  # one or two sentences, our own words
     dose: str  # rough duration or reps, e.g. "20 reps" or "1 minute"
     position: Position
+    # A picture of the move at an https address (custom exercises); built-ins have their own
+    # drawings in bot/pictures.py.
+    image_url: str | None = None
 
 
 CATALOG: tuple[Exercise, ...] = (
@@ -166,14 +169,24 @@ def find_exercise(key: str) -> Exercise | None:
 
 
 def pick_exercise(
-    recent_keys: Sequence[str], *, seated_only: bool = False, rng: random.Random | None = None
+    recent_keys: Sequence[str],
+    *,
+    seated_only: bool = False,
+    rng: random.Random | None = None,
+    catalog: Sequence[Exercise] | None = None,
 ) -> Exercise:
-    """A random exercise that is none of `recent_keys[:RECENT_WINDOW]` (most recent first).
+    """A random exercise of `catalog` (default: the built-in one) that is none of
+    `recent_keys[:RECENT_WINDOW]` (most recent first).
 
-    With `seated_only`, only seated exercises qualify. If every candidate was used recently (a
-    pool of three or fewer), the rule relaxes to "not the most recent one", then to anything.
+    With `seated_only`, only seated exercises qualify; a catalog without any (a workspace's
+    own list of standing moves) falls back to the built-in seated ones, and an empty catalog to
+    the built-in one. If every candidate was used recently (a pool of three or fewer), the rule
+    relaxes to "not the most recent one", then to anything.
     """
-    pool = [e for e in CATALOG if e.position == "seated"] if seated_only else list(CATALOG)
+    catalog = catalog or CATALOG
+    pool = [e for e in catalog if e.position == "seated"] if seated_only else list(catalog)
+    if not pool:
+        pool = [e for e in CATALOG if e.position == "seated"]
     recent = set(recent_keys[:RECENT_WINDOW])
     candidates = [e for e in pool if e.key not in recent]
     if not candidates and recent_keys:

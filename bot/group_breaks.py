@@ -74,12 +74,25 @@ class GroupBreakService:
             self._refresh, interval=card_update_seconds, what="group break card"
         )
 
+    async def _off(self, key: ChannelKey) -> frozenset[str]:
+        """The built-ins the channel's workspace turned off (none when that cannot be read)."""
+        try:
+            workspace = await self.storage.exercises.load(
+                platform=key.platform, team_id=key.team_id
+            )
+        except Exception:
+            logger.exception("exercises.read_failed team=%s: every built-in", key.team_id)
+            return frozenset()
+        return workspace.off
+
     async def start(self, state: ChannelState, *, by: str, minutes: int) -> PostResult:
         """Post a group break card with a routine for `minutes` into the channel."""
         key = state.key
         chat = self.chats[key.platform]
         now = self.clock()
-        routine = build_routine(minutes, seated_only=state.seated_only, rng=self.rng)
+        routine = build_routine(
+            minutes, seated_only=state.seated_only, rng=self.rng, without=await self._off(key)
+        )
         group = await self.storage.group_breaks.create(
             channel=key,
             started_by=by,

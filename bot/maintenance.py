@@ -83,7 +83,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     export = sub.add_parser(
         "export",
         help="write a workspace's data as CSV files for its admins",
-        description="Writes a workspace's channels.csv, nudges.csv and breaks.csv into a "
+        description="Writes a workspace's channels.csv, nudges.csv, breaks.csv, group_breaks.csv "
+        "and exercises.csv (its own exercises and the built-ins it turned off) into a "
         "folder. Refuses to overwrite files that are there already unless --force is given. "
         "Exits 1 when nothing is stored for the workspace.",
     )

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 from bot import rules, schedules
 from bot.batching import BatchWriter
+from bot.custom_exercises import WorkspaceExercises
 from bot.decisions import log_decision
+from bot.exercise_service import ExerciseService
 from bot.exercises import RECENT_WINDOW, Exercise, pick_exercise
 from bot.installs import InstallService
 from bot.metrics import Metrics
@@ -86,8 +88,10 @@ class NudgeService:
         post_concurrency: int = 8,
         rng: random.Random | None = None,
         slide_rules: SlideRules | None = None,
+        exercises: ExerciseService | None = None,
     ) -> None:
         self.storage = storage
+        self.exercises = exercises or ExerciseService(storage)
         self.chats = chats
         self.installs = installs
         self.clock = clock
@@ -139,8 +143,12 @@ class NudgeService:
     async def post_now(self, state: ChannelState, *, by: str) -> PostResult:
         """Post a nudge into the channel right away (`/stretch now`), joining it if needed."""
         key = state.key
+        catalogs = await self.exercises.catalogs([key])
         exercise = pick_exercise(
-            await self._recent(state), seated_only=state.seated_only, rng=self.rng
+            await self._recent(state),
+            seated_only=state.seated_only,
+            rng=self.rng,
+            catalog=self.exercises.catalog_of(catalogs, key),
         )
         nudge = await self.storage.nudges.create_adhoc(channel=key, exercise_key=exercise.key)
         chat = self.chats[key.platform]
@@ -209,6 +217,8 @@ class NudgeService:
 
         seen: set[ChannelKey] = set()
         plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan] = {}
+        # Each workspace's own exercises are read once per pass, by the first batch it is in.
+        catalogs: dict[tuple[str, str], WorkspaceExercises] = {}
         async with self._working():
             workers = [asyncio.create_task(worker()) for _ in range(max(1, self.post_concurrency))]
             try:
@@ -231,7 +241,7 @@ class NudgeService:
                             break
                         batch = due[start : start + claim_batch]
                         try:
-                            won = await self._claim_batch(batch, now, plans, outcomes)
+                            won = await self._claim_batch(batch, now, plans, catalogs, outcomes)
                         except Exception:  # the batch stays due; the next tick tries again
                             logger.exception("nudge.error a batch of %d channels", len(batch))
                             outcomes.extend(
@@ -278,6 +288,7 @@ class NudgeService:
         batch: list[ChannelState],
         now: datetime,
         plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan],
+        known: dict[tuple[str, str], WorkspaceExercises],
         outcomes: list[NudgeOutcome],
     ) -> list[_Claimed]:
         """Decide each channel's slot (post, or skip as stale or paused) and claim the whole
@@ -293,6 +304,9 @@ class NudgeService:
             else {}
         )
         personal = await self.personal.plan(batch, now)
+        # The workspaces' own exercises, turned-off built-ins and packs: three statements for
+        # the workspaces this pass has not read yet.
+        catalogs = await self.exercises.catalogs([s.key for s in batch], known)
         for state in batch:
             key, expected = state.key, state.next_slot_at
             try:
@@ -332,7 +346,12 @@ class NudgeService:
                     if state.recent_exercises is not None
                     else tuple(read.get(key, ()))
                 )
-                exercise = pick_exercise(recent, seated_only=state.seated_only, rng=self.rng)
+                exercise = pick_exercise(
+                    recent,
+                    seated_only=state.seated_only,
+                    rng=self.rng,
+                    catalog=self.exercises.catalog_of(catalogs, key),
+                )
                 moves.append(
                     SlotMove(
                         key,

@@ -10,11 +10,13 @@ Pure: the only I/O is reading package data through importlib.resources, when byt
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
+from typing import Protocol
 
 from bot.exercises import Exercise
 
@@ -138,6 +140,64 @@ def alt_text(exercise: Exercise) -> str:
     if len(text) > ALT_TEXT_LIMIT:
         text = text[: ALT_TEXT_LIMIT - 1].rstrip() + "…"
     return text
+
+
+# ---- where nudges find a picture ----------------------------------------------------------------
+
+PICTURES_PATH = "/pictures/"  # the bot serves `/pictures/<key>-<version>.png` (bot.app)
+_SERVED_NAME = re.compile(r"^([a-z0-9-]{1,64})-([0-9a-f]{12})\.png$")
+
+
+def served_name(picture: Picture) -> str:
+    """The picture's file name under PICTURES_PATH: a new name for every new drawing, so it
+    can be cached for ever."""
+    return f"{picture.key}-{picture.version()}.png"
+
+
+def picture_by_served_name(name: str) -> Picture | None:
+    """The picture `served_name` gave this name (the current drawing only), or None."""
+    match = _SERVED_NAME.match(name)
+    if match is None:
+        return None
+    picture = PICTURES.get(match.group(1))
+    if picture is None or picture.version() != match.group(2):
+        return None
+    return picture
+
+
+@dataclass(frozen=True)
+class PictureLinks:
+    """How nudges link pictures: `enabled` (EXERCISE_PICTURES), and the bot's public https
+    address (PUBLIC_URL) that Slack and Teams fetch built-in pictures from ("" when none)."""
+
+    enabled: bool = True
+    public_url: str = ""
+
+    def url_for(self, exercise: Exercise) -> str | None:
+        """The https address of the exercise's picture, or None (pictures off, or a built-in
+        picture without PUBLIC_URL)."""
+        if not self.enabled:
+            return None
+        if exercise.image_url:
+            return exercise.image_url
+        picture = PICTURES.get(exercise.key)
+        if picture is None or not self.public_url:
+            return None
+        return self.public_url.rstrip("/") + PICTURES_PATH + served_name(picture)
+
+
+class PictureFiles(Protocol):
+    """Which Slack file each built-in picture was uploaded as, per workspace (Socket Mode)."""
+
+    async def picture_file(self, *, team_id: str, picture: str, version: str) -> str | None: ...
+
+    async def remember_picture_file(
+        self, *, team_id: str, picture: str, version: str, file_id: str
+    ) -> str:
+        """Keep the id; returns the id stored (another replica's when it was first)."""
+        ...
+
+    async def forget_picture_file(self, *, team_id: str, file_id: str) -> None: ...
 
 
 @cache

@@ -18,6 +18,7 @@ from bot.schedules import ScheduleSpec
 from bot.teamgoal import TeamExtras
 
 if TYPE_CHECKING:
+    from bot.custom_exercises import ExerciseRepository
     from bot.reminders import ReminderRepository
     from bot.team_ports import GroupBreakRepository, SlotOutcomeRepository
 
@@ -322,6 +323,7 @@ class Storage(Protocol):
     group_breaks: GroupBreakRepository
     slot_outcomes: SlotOutcomeRepository
     reminders: ReminderRepository
+    exercises: ExerciseRepository
 
 
 class InstallationSaveError(Exception):

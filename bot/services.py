@@ -15,6 +15,7 @@ from bot.breaks import BreakService
 from bot.commands import REGISTRY
 from bot.commands.runner import CommandService
 from bot.decisions import log_decision
+from bot.exercise_service import ExerciseService
 from bot.group_breaks import GroupBreakService
 from bot.home import HomeService
 from bot.installs import InstallService
@@ -60,6 +61,7 @@ class Services:
     home: HomeService
     who_moved: WhoMovedService
     nudge_menu: NudgeMenuService
+    exercises: ExerciseService
     commands: CommandService = field(init=False)
     settings: SettingsService = field(init=False)
     onboarding: OnboardingService = field(init=False)
@@ -92,6 +94,7 @@ class Services:
         installs = InstallService(storage, tenancy, clock=clock, retention=retention)
         team = TeamService(storage, tenancy, clock=clock, default_tz=default_tz)
         breaks = BreakService(storage, tenancy, clock=clock, metrics=metrics)
+        exercises = ExerciseService(storage)
         services = cls(
             storage=storage,
             tenancy=tenancy,
@@ -132,10 +135,14 @@ class Services:
                 post_concurrency=post_concurrency,
                 rng=rng,
                 slide_rules=slide_rules,
+                exercises=exercises,
             ),
             home=HomeService(tenancy.home, clock=clock, default_tz=default_tz),
-            who_moved=WhoMovedService(storage, tenancy, chats, interval=roll_update_seconds),
+            who_moved=WhoMovedService(
+                storage, tenancy, chats, interval=roll_update_seconds, find=exercises.find
+            ),
             nudge_menu=NudgeMenuService(storage, rng=rng),
+            exercises=exercises,
         )
         breaks.on_change.append(services.who_moved.break_changed)
         services.commands = CommandService(

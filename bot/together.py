@@ -62,12 +62,17 @@ def move_seconds(exercise: Exercise) -> int:
 
 
 def build_routine(
-    minutes: int, *, seated_only: bool = False, rng: random.Random | None = None
+    minutes: int,
+    *,
+    seated_only: bool = False,
+    rng: random.Random | None = None,
+    without: frozenset[str] = frozenset(),
 ) -> Routine:
     """Two moves for a short break (under 3 minutes), three for a longer one, that fit
     `minutes` together: seated moves first; with 3 minutes or more and standing moves allowed,
-    the last move gets people up. No floor moves (this happens at desks). The round repeats to
-    fill the time, at most `MAX_ROUNDS` times."""
+    the last move gets people up. No floor moves (this happens at desks), and none of the
+    built-ins in `without` (turned off in the workspace) while enough others are left. The
+    round repeats to fill the time, at most `MAX_ROUNDS` times."""
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
         raise ValueError(f"a group break lasts {MIN_MINUTES} to {MAX_MINUTES} minutes")
     rng = rng or random.Random()
@@ -76,6 +81,9 @@ def build_routine(
     share = budget // count
     seated = [e for e in CATALOG if e.position == "seated" and move_seconds(e) <= share]
     standing = [e for e in CATALOG if e.position == "standing" and move_seconds(e) <= share]
+    kept = [e for e in seated if e.key not in without]
+    seated = kept if len(kept) >= count else seated
+    standing = [e for e in standing if e.key not in without]
     rng.shuffle(seated)
     rng.shuffle(standing)
     wants_standing = not seated_only and minutes >= 3 and bool(standing)

@@ -57,6 +57,8 @@ def roll_of(movers: list[str], opted_out: frozenset[str], *, limit: int = MAX_NA
     return NudgeRoll(count=len(movers), named=named)
 
 
+# The exercise a nudge in a channel was posted with, by its key (built-in or custom).
+FindExercise = Callable[[ChannelKey, str], Awaitable[Exercise | None]]
 # Reads what a nudge shows now: its exercise and roll, or None when there is nothing to show.
 ReadRoll = Callable[[], Awaitable[tuple[Exercise, NudgeRoll] | None]]
 
@@ -87,8 +89,11 @@ class WhoMovedService:
         *,
         interval: float = ROLL_INTERVAL_SECONDS,
         sleep: Sleep | None = None,
+        find: FindExercise | None = None,
     ) -> None:
         self.storage = storage
+        # The exercise a nudge was posted with: a built-in, or (with `find`) the workspace's own.
+        self.find = find
         self.tenancy = tenancy
         self.chats = chats
         extra = {} if sleep is None else {"sleep": sleep}
@@ -145,8 +150,14 @@ class WhoMovedService:
             nudge = await self.storage.nudges.find_by_message(
                 channel=channel, message_id=message_id
             )
-            exercise = find_exercise(nudge.exercise_key) if nudge is not None else None
-            if nudge is None or exercise is None:
+            if nudge is None:
+                return None
+            exercise = (
+                await self.find(channel, nudge.exercise_key)
+                if self.find is not None
+                else find_exercise(nudge.exercise_key)
+            )
+            if exercise is None:
                 return None
             return exercise, await self.roll(channel, nudge.id)
 

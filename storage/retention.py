@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from bot.workspaces import ExportTable, PurgeReport
 from storage.channels import spec_from_row
 from storage.db import Database, channels_of, count_rows, nudges_of
+from storage.exercises import export_exercises, purge_exercises
 from storage.models import (
     SLACK_BOTS,
     SLACK_INSTALLATIONS,
@@ -31,8 +32,8 @@ async def purge_workspace(db: Database, *, platform: str, team_id: str) -> Purge
     """Delete everything stored for the workspace, in one transaction.
 
     Nudges, breaks, marks, board claims and conversation references go with their channel
-    (ON DELETE CASCADE); people, cooldowns, Slack tokens and the workspace row are deleted
-    by key.
+    (ON DELETE CASCADE); people, cooldowns, custom exercises, Slack tokens and the workspace
+    row are deleted by key.
     """
     channels = channels_of(platform, team_id)
     async with db.write() as session:
@@ -60,6 +61,7 @@ async def purge_workspace(db: Database, *, platform: str, team_id: str) -> Purge
                 CooldownRow.platform == platform, CooldownRow.team_id == team_id
             )
         )
+        await purge_exercises(session, platform=platform, team_id=team_id)
         tokens = 0
         if platform == "slack":
             for table in (SLACK_INSTALLATIONS, SLACK_BOTS):
@@ -80,7 +82,7 @@ async def purge_workspace(db: Database, *, platform: str, team_id: str) -> Purge
 
 
 async def export_workspace(db: Database, *, platform: str, team_id: str) -> list[ExportTable]:
-    """The workspace's channels, nudges and breaks as text tables (times in ISO 8601 UTC)."""
+    """The workspace's channels, nudges, breaks, group breaks and exercises as text tables (times in ISO 8601 UTC)."""
     mine = (ChannelRow.platform == platform) & (ChannelRow.team_id == team_id)
     async with db.read() as session:
         channels = ExportTable(
@@ -211,7 +213,8 @@ async def export_workspace(db: Database, *, platform: str, team_id: str) -> list
             groups.rows.append(
                 (*(_text(value) for value in group), " ".join(joiners.get(group[0], [])))
             )
-    return [channels, nudges, breaks, groups]
+        exercises = await export_exercises(session, platform=platform, team_id=team_id)
+    return [channels, nudges, breaks, groups, exercises]
 
 
 def _text(value: object) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.custom_exercises import ExerciseRepository
 from bot.home import HomeRepository
 from bot.ports import BoardRepository, BreakRepository, ChannelRepository, NudgeRepository, Storage
 from bot.reminders import ReminderRepository
@@ -19,6 +20,7 @@ from storage.breaks import SqlBreakRepository
 from storage.channels import SqlChannelRepository
 from storage.cooldowns import SqlCooldownRepository
 from storage.db import Clock, Database, utc_now
+from storage.exercises import SqlExerciseRepository
 from storage.group_breaks import SqlGroupBreakRepository
 from storage.home import SqlHomeRepository
 from storage.nudges import SqlNudgeRepository
@@ -48,6 +50,7 @@ class SqlStorage:
         self.group_breaks: GroupBreakRepository = SqlGroupBreakRepository(db)
         self.slot_outcomes: SlotOutcomeRepository = SqlSlotOutcomeRepository(db)
         self.reminders: ReminderRepository = SqlReminderRepository(db)
+        self.exercises: ExerciseRepository = SqlExerciseRepository(db)
 
 
 class SqlTenancy:

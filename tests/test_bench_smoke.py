@@ -19,6 +19,7 @@ import pytest
 
 from bench import (
     commands,
+    exercise_catalogs,
     fanout,
     home,
     leaderboard,
@@ -155,6 +156,13 @@ def test_home_postgres(capsys: pytest.CaptureFixture[str]) -> None:
     assert "postgres: statements per open: max 2, all [2]" in out
     assert "ratio postgres: home p50 / status p50" in out
     assert_goal_lines(out, 4)
+
+
+def test_exercise_catalogs(capsys: pytest.CaptureFixture[str]) -> None:
+    tiny = ["--channels", "200", "--workspaces", "5", "--own", "3", "--runs", "1"]
+    out = run_bench(exercise_catalogs.main, [*tiny, "--skip-postgres"], capsys)
+    assert "no changes" in out and "3 own each" in out
+    assert_goal_lines(out, 1)
 
 
 def test_reactions_sqlite(capsys: pytest.CaptureFixture[str]) -> None:

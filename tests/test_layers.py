@@ -15,6 +15,9 @@ COMPOSITION_ROOT = {"bot/app.py", "bot/operations.py"}
 # The pure core: no Slack, Teams, SQLAlchemy or APScheduler (DESIGN.md, Layout).
 PURE = {
     "bot/exercises.py",
+    "bot/custom_exercises.py",
+    "bot/exercise_files.py",
+    "bot/pictures.py",
     "bot/schedules.py",
     "bot/leaderboard.py",
     "bot/grammar.py",

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "goal",
     "freezes",
     "seated",
+    "exercises",
     "stats",
     "me",
     "privacy",

@@ -57,6 +57,9 @@ class Reply:
     form: SettingsForm | None = None
     # The person's figures across their channels: a platform may show them as a card.
     home: HomeSummary | None = None
+    # Show the person the form that adds an exercise to the workspace (a Slack modal); a
+    # platform that cannot open one shows the text.
+    exercise_form: bool = False
 
 
 class Command(Protocol):

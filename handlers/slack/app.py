@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.commands.base import CommandContext, Reply
 from bot.logs import loggable, raised_at, warn_limited
 from bot.metrics import Metrics
 from bot.reminders import BusyStatus
@@ -31,6 +32,7 @@ from handlers.slack import (
     actions,
     commands,
     events,
+    exercise_modal,
     home,
     messages,
     nudge_menu,
@@ -43,6 +45,7 @@ from handlers.slack.acked import AckedWork
 from handlers.slack.chat import SlackChat, make_client
 from handlers.slack.delivery import ReplyPoster
 from handlers.slack.edge import events_handler
+from handlers.slack.exercise_modal import ExerciseModal
 from handlers.slack.home import HomeTab
 from handlers.slack.members import ChannelListing
 from handlers.slack.onboarding import Greeter
@@ -428,7 +431,15 @@ def build_bolt_app(
     listing = ChannelListing(chat.client)
     poster = ReplyPoster(chat)
     modal = SettingsModal(services, chat, listing, poster, work)
-    commands.register(app, services, respond=respond, work=work, open_form=modal.open)
+    adding = ExerciseModal(services, chat, poster)
+
+    async def open_form(ctx: CommandContext, reply: Reply, trigger_id: str) -> bool:
+        if reply.exercise_form:
+            return await adding.open(ctx, trigger_id)
+        return await modal.open(ctx, reply, trigger_id)
+
+    commands.register(app, services, respond=respond, work=work, open_form=open_form)
+    exercise_modal.register(app, services, adding)
     events.register(app, services, tokens=tokens)
     actions.register(app, services)
     together.register(app, services)

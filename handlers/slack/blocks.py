@@ -142,10 +142,13 @@ def nudge_menu() -> dict[str, Any]:
 
 
 def nudge_message(
-    exercise: Exercise, roll: NudgeRoll | None = None
+    exercise: Exercise,
+    roll: NudgeRoll | None = None,
+    image: dict[str, Any] | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks of a nudge: name, how-to, dose, a Done button and the menu;
-    with `roll` (an edit after people moved), the who-moved line under it."""
+    """Fallback text and blocks of a nudge: name, how-to, dose, the picture's `image` block
+    when there is one (see handlers/slack/pictures.py), a Done button and the menu; with
+    `roll` (an edit after people moved), the who-moved line under it."""
     name = escape(exercise.name)
     text = f"Movement break: {name}. {escape(exercise.how_to)} React ✅ when you've moved."
     if roll is not None and roll.count:
@@ -160,6 +163,7 @@ def nudge_message(
                 "text": f"*Movement break: {name}*\n{escape(exercise.how_to)}\n_{escape(exercise.dose)}_",
             },
         },
+        *([image] if image is not None else []),
         {
             "type": "context",
             "elements": [

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -34,6 +34,9 @@ from handlers.slack.presence import SlackPresence
 from handlers.slack.together_card import together_message
 from handlers.slack.update_pacing import UpdatePacer, retry_after
 
+if TYPE_CHECKING:
+    from handlers.slack.pictures import SlackPictures
+
 logger = logging.getLogger("stretchbot.slack")
 
 GONE = frozenset({"channel_not_found", "is_archived", "channel_is_archived"})
@@ -50,6 +53,10 @@ AUTH = frozenset(
 )
 NOT_MEMBER = frozenset({"not_in_channel"})
 UPDATE_TRIES = 4  # an edit answered 429 this often (each after its Retry-After) is given up
+# chat.postMessage's answers to an image block it cannot show.
+PICTURE_REFUSED = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "downloading_image_failed", "file_not_found"}
+)
 CANNOT_JOIN = frozenset({"method_not_supported_for_channel_type", "channel_not_found"})
 
 
@@ -148,6 +155,7 @@ class SlackChat:
         self._per_workspace = per_workspace
         self._workspace_slots: dict[str, asyncio.Semaphore] = {}
         self.charts = ChartDrawer()  # the weekly chart is drawn in a child process
+        self.pictures: SlackPictures | None = None  # nudge pictures; set by the wiring
 
     @classmethod
     def single_workspace(
@@ -170,8 +178,27 @@ class SlackChat:
         return await self._client_for(team_id)
 
     async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult:
-        text, blocks = nudge_message(exercise)
-        return await self._post(channel, text=text, blocks=blocks)
+        image = (
+            await self.pictures.image_block(channel.team_id, exercise)
+            if self.pictures is not None
+            else None
+        )
+        text, blocks = nudge_message(exercise, image=image)
+        result = await self._post(channel, text=text, blocks=blocks)
+        if image is not None and result.detail in PICTURE_REFUSED:
+            # A picture Slack cannot show (a deleted file, an address it cannot fetch) never
+            # costs the nudge: post it again without one.
+            logger.warning(
+                "nudge picture refused (%s) team=%s exercise=%s",
+                result.detail,
+                channel.team_id,
+                exercise.key,
+            )
+            assert self.pictures is not None
+            await self.pictures.forget(channel.team_id, image)
+            text, blocks = nudge_message(exercise)
+            result = await self._post(channel, text=text, blocks=blocks)
+        return result
 
     async def post_board(self, channel: ChannelKey, board: Board) -> PostResult:
         text, blocks = board_message(board)
@@ -201,7 +228,14 @@ class SlackChat:
             shown = await read()
             if shown is None:
                 return None
-            text, blocks = nudge_message(*shown)
+            exercise, roll = shown
+            # The picture as posted (cached: a URL, or the workspace's uploaded file id).
+            image = (
+                await self.pictures.image_block(channel.team_id, exercise)
+                if self.pictures is not None
+                else None
+            )
+            text, blocks = nudge_message(exercise, roll, image)
             return {"text": text, "blocks": blocks}
 
         return await self._update(channel, message_id, content)

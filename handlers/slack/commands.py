@@ -122,7 +122,7 @@ def register(
         if reply is None:
             return
         opened = (
-            reply.form is not None
+            (reply.form is not None or reply.exercise_form)
             and open_form is not None
             and isinstance(trigger_id, str)
             and await open_form(ctx, reply, trigger_id)

@@ -56,6 +56,31 @@ async def upload_file(
     return PostResult(message_id=file_id)
 
 
+async def upload_unshared(
+    client: AsyncWebClient, *, data: bytes, filename: str, title: str, alt_txt: str
+) -> PostResult:
+    """Upload `data` as the bot's own file, shared in no channel (an image block shows it by
+    its id); the file id on success, else why not."""
+    try:
+        ticket = await client.files_getUploadURLExternal(
+            filename=filename, length=len(data), alt_txt=alt_txt[:ALT_TEXT_LIMIT]
+        )
+        upload_url = ticket.get("upload_url")
+        file_id = ticket.get("file_id")
+        if not isinstance(upload_url, str) or not isinstance(file_id, str):
+            return PostResult(error=PostError.OTHER, detail="no_upload_url")
+        status = await _send_bytes(client, upload_url, data, filename)
+        if status != 200:
+            return PostResult(error=PostError.OTHER, detail=f"upload_http_{status}")
+        await client.files_completeUploadExternal(files=[{"id": file_id, "title": title}])
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "unknown"))
+        return PostResult(error=classify(error), detail=error)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        return PostResult(error=PostError.OTHER, detail=f"connection: {type(exc).__name__}")
+    return PostResult(message_id=file_id)
+
+
 async def _send_bytes(client: AsyncWebClient, url: str, data: bytes, filename: str) -> int:
     """POST the file's bytes to its upload URL (multipart, as Slack's docs show); the status."""
     form = aiohttp.FormData()

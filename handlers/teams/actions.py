@@ -12,7 +12,6 @@ from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnSta
 
 from bot import replies
 from bot.commands.base import CommandContext
-from bot.exercises import find_exercise
 from bot.i18n import N_, _
 from bot.replies import NOT_A_NUDGE
 from bot.services import Services
@@ -75,7 +74,7 @@ def register(app: AgentApplication[TurnState], services: Services, chat: TeamsCh
                 channel=channel, message_id=message_id, person_id=person, mark="button"
             )
             key = data.get("exercise") if isinstance(data, dict) else None
-            exercise = find_exercise(str(key or ""))
+            exercise = await services.exercises.find(channel, str(key or "")[:64])
             if outcome.nudge_id is None or exercise is None:
                 return _message(
                     _(NOT_A_NUDGE) if outcome.nudge_id is None else _("Break logged. Nice! 💪")
@@ -84,7 +83,7 @@ def register(app: AgentApplication[TurnState], services: Services, chat: TeamsCh
         except Exception:
             logger.exception("teams.done_failed channel=%s", channel.channel_id)
             return _message(_(SORRY))
-        card = cards.nudge_card(exercise, names, unnamed)
+        card = cards.nudge_card(exercise, names, unnamed, image_url=chat.pictures.url_for(exercise))
         if outcome.change.changed:
             # The invoke response refreshes the card for the person who pressed; the update
             # shows everyone in the channel who has moved.

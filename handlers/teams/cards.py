@@ -22,6 +22,7 @@ from microsoft_agents.activity import (
 
 from bot.commands.base import Button
 from bot.exercises import Exercise
+from bot.pictures import alt_text
 from bot.ports import Board
 from bot.replies import DATE_TOKEN
 
@@ -86,13 +87,30 @@ def movers_line(names: Sequence[str], unnamed: int = 0) -> str:
 
 
 def nudge_card(
-    exercise: Exercise, movers: Sequence[str] = (), unnamed_movers: int = 0
+    exercise: Exercise,
+    movers: Sequence[str] = (),
+    unnamed_movers: int = 0,
+    *,
+    image_url: str | None = None,
 ) -> dict[str, Any]:
-    """The nudge: exercise, how-to, dose, a Done button (`Action.Execute`, verb `done`) and,
-    once people press it, who has moved so far."""
+    """The nudge: exercise, its picture (an https `image_url`, with alt text), how-to, dose,
+    a Done button (`Action.Execute`, verb `done`) and, once people press it, who has moved
+    so far."""
     body = [
         _text_block(
             f"Movement break: {exercise.name}", weight="Bolder", size="Medium", style="heading"
+        ),
+        *(
+            [
+                {
+                    "type": "Image",
+                    "url": image_url,
+                    "altText": alt_text(exercise),
+                    "size": "Stretch",
+                }
+            ]
+            if image_url
+            else []
         ),
         _text_block(exercise.how_to),
         _text_block(exercise.dose, isSubtle=True, spacing="Small"),
@@ -170,8 +188,10 @@ def card_activity(card: Mapping[str, Any], *, summary: str) -> Activity:
     )
 
 
-def nudge_activity(exercise: Exercise) -> Activity:
-    return card_activity(nudge_card(exercise), summary=f"Movement break: {exercise.name}")
+def nudge_activity(exercise: Exercise, image_url: str | None = None) -> Activity:
+    return card_activity(
+        nudge_card(exercise, image_url=image_url), summary=f"Movement break: {exercise.name}"
+    )
 
 
 def board_activity(board: Board, names: Mapping[str, str]) -> Activity:

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from bot.charts import WeekChart, chart_title
 from bot.exercises import Exercise
 from bot.metrics import Metrics
+from bot.pictures import PictureLinks
 from bot.ports import Board, ChannelKey, PostError, PostResult
 from bot.team_ports import GroupBreak
 from handlers.teams import cards, team_cards
@@ -174,12 +175,17 @@ class TeamsChat:
         self.directory = directory
         self.metrics = metrics or Metrics()
         self.limiter = limiter or ConversationLimiter(sleep=sleep)
+        # Nudge pictures: Teams fetches them itself, so only from PUBLIC_URL (or a custom
+        # exercise's https address); set by the wiring.
+        self.pictures = PictureLinks(enabled=False)
         self._max_retries = max_retries
         self._backoff = backoff
         self._sleep = sleep
 
     async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult:
-        return await self.send(channel, cards.nudge_activity(exercise))
+        return await self.send(
+            channel, cards.nudge_activity(exercise, self.pictures.url_for(exercise))
+        )
 
     async def post_board(self, channel: ChannelKey, board: Board) -> PostResult:
         people = [e.person_id for e in board.entries]

@@ -180,7 +180,13 @@ def test_export_never_overwrites_without_force(tmp_path: Path, seeded: dict[str,
     first = run_cli("export", "--team", TEAM, "--out", str(out), cwd=tmp_path, env=seeded)
     assert first.returncode == 0, first
     written = sorted(path.name for path in out.iterdir())
-    assert written == ["breaks.csv", "channels.csv", "group_breaks.csv", "nudges.csv"]
+    assert written == [
+        "breaks.csv",
+        "channels.csv",
+        "exercises.csv",
+        "group_breaks.csv",
+        "nudges.csv",
+    ]
     (out / "nudges.csv").write_text("edited by an admin\n")
 
     again = run_cli("export", "--team", TEAM, "--out", str(out), cwd=tmp_path, env=seeded)
@@ -258,11 +264,26 @@ def test_top_level_help_names_slack_and_teams(tmp_path: Path) -> None:
 
 
 def test_every_command_and_option_has_a_description(tmp_path: Path) -> None:
-    commands = ["run", "preview", "db", "keygen", "manifest", "purge", "export", "rotate-key"]
+    commands = [
+        "run",
+        "preview",
+        "db",
+        "keygen",
+        "manifest",
+        "purge",
+        "export",
+        "rotate-key",
+        "exercises",
+    ]
     for words in ([name] for name in [*commands, "teams-package"]):
         result = run_cli(*words, "--help", cwd=tmp_path)
         assert result.returncode == 0, (words, result)
-    for words in (["db", "upgrade"], ["db", "current"]):
+    for words in (
+        ["db", "upgrade"],
+        ["db", "current"],
+        ["exercises", "import"],
+        ["exercises", "export"],
+    ):
         assert run_cli(*words, "--help", cwd=tmp_path).returncode == 0
 
     def walk(parser: object, path: str) -> list[str]:

@@ -11,6 +11,7 @@ and sees this interpreter's site-packages for the dependencies through a .pth fi
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import shutil
@@ -177,6 +178,9 @@ HELPS = [
     ["export"],
     ["rotate-key"],
     ["teams-package"],
+    ["exercises"],
+    ["exercises", "import"],
+    ["exercises", "export"],
 ]
 
 
@@ -246,6 +250,8 @@ def test_database_commands(installed: Installed) -> None:
     assert purge.returncode == 0 and "nothing to purge" in purge.stdout, purge
     export = installed.run("export", "--team", "T0NONE", env=env)
     assert export.returncode == 1 and "nothing is stored" in export.stderr, export
+    exercises = installed.run("exercises", "export", "--team", "T0NONE", env=env)
+    assert exercises.returncode == 1 and "nothing is stored" in exercises.stderr, exercises
 
     keygen = installed.run("keygen")
     assert keygen.returncode == 0, keygen
@@ -266,6 +272,7 @@ async def test_run_serves_slack_until_sigterm(installed: Installed) -> None:
             "DATABASE_URL": f"sqlite+aiosqlite:///{installed.work / 'run.db'}",
             "HOST": "127.0.0.1",
             "PORT": str(port),
+            "PUBLIC_URL": "https://bot.example.com",
         }
         bot = await asyncio.create_subprocess_exec(
             str(installed.bin / "stretchbot"),
@@ -281,6 +288,14 @@ async def test_run_serves_slack_until_sigterm(installed: Installed) -> None:
                 bot.kill()
                 _, stderr = await bot.communicate()
                 raise AssertionError(f"no 200 from /healthz\n{stderr.decode()}")
+            # The exercise pictures are package data: the installed bot serves them.
+            for path in sorted((REPO / "bot" / "assets" / "exercises").glob("*.png")):
+                data = path.read_bytes()
+                version = hashlib.sha256(data).hexdigest()[:12]
+                url = f"http://127.0.0.1:{port}/pictures/{path.stem}-{version}.png"
+                async with http.get(url) as picture:
+                    assert picture.status == 200, (url, picture.status)
+                    assert await picture.read() == data
             bot.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(bot.communicate(), 15)
             assert bot.returncode == 0, stderr.decode()

@@ -14,6 +14,7 @@ and https://docs.slack.dev/reference/views:
   actions: 25 elements; input: label and hint 2000;
 - button: text 75, value 2000, url 3000; option: text 75, value 150, description 75;
   select: at most 100 options (or 100 groups), placeholder 150, its initial option among them;
+  image: alt_text 1..2000, image_url 3000 or a slack_file; plain_text_input: max_length 3000;
   checkboxes and radio buttons: at most 10 options; timepicker: `HH:mm`; a conversations
   select's filter includes only `im`, `mpim`, `private`, `public`.
 """
@@ -160,7 +161,12 @@ def _element(element: Any, pointer: str, ids: _Ids) -> Iterator[str]:
             yield _error("must be a conversation id", f"{pointer}/initial_conversation")
     elif kind in ("mrkdwn", "plain_text"):
         yield from _length(element.get("text"), 3000, f"{pointer}/text", required=True)
-    elif kind not in ("image", "plain_text_input", "datepicker"):
+    elif kind == "plain_text_input":
+        limit = element.get("max_length")
+        if limit is not None and not (isinstance(limit, int) and 1 <= limit <= 3000):
+            yield _error("must be between 1 and 3000", f"{pointer}/max_length")
+        yield from _length(element.get("initial_value"), 3000, f"{pointer}/initial_value")
+    elif kind not in ("image", "datepicker", "conversations_select"):
         yield _error(f"unsupported element type {kind!r}", f"{pointer}/type")
 
 
@@ -204,6 +210,23 @@ def _block(block: Any, pointer: str, ids: _Ids, *, in_view: bool) -> Iterator[st
             yield _error(f"must be less than {most + 1} items", f"{pointer}/elements")
         for index, element in enumerate(elements):
             yield from _element(element, f"{pointer}/elements/{index}", ids)
+    elif kind == "image":
+        # https://docs.slack.dev/reference/block-kit/blocks/image-block: alt_text (2000) and
+        # exactly one of image_url (3000) or slack_file ({"id"} or {"url"}); title 2000.
+        yield from _length(block.get("alt_text"), 2000, f"{pointer}/alt_text", required=True)
+        url, slack_file = block.get("image_url"), block.get("slack_file")
+        if (url is None) == (slack_file is None):
+            yield _error("must have one of image_url or slack_file", pointer)
+        if url is not None:
+            yield from _length(url, 3000, f"{pointer}/image_url", required=True)
+        if slack_file is not None and not (
+            isinstance(slack_file, dict)
+            and len(slack_file) == 1
+            and isinstance(slack_file.get("id") or slack_file.get("url"), str)
+        ):
+            yield _error("must be a slack_file with an id or a url", f"{pointer}/slack_file")
+        if block.get("title") is not None:
+            yield from _text(block["title"], 2000, f"{pointer}/title", plain=True)
     elif kind == "input":
         if not in_view:
             yield _error("input blocks are for modals and Home tabs", pointer)

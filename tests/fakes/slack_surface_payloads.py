@@ -182,9 +182,9 @@ def press(
 
 def filled_state(view: JsonDict, values: dict[str, Any]) -> JsonDict:
     """`view.state` after a person filled in a modal's inputs, keyed by block id: a str for a
-    select, a timepicker or an external select; a list of values for checkboxes (empty: none
-    ticked); a channel id for a conversations_select; None leaves the input empty. Inputs
-    not named keep their initial values."""
+    text input, a select, radio buttons, a timepicker or an external select; a list of values
+    for checkboxes (empty: none ticked); a channel id for a conversations_select; None leaves
+    the input empty. Inputs not named keep their initial values."""
     state: JsonDict = {}
     for block in view.get("blocks", []):
         if block.get("type") != "input":
@@ -196,6 +196,8 @@ def filled_state(view: JsonDict, values: dict[str, Any]) -> JsonDict:
             value = values[block_id]
         elif kind == "timepicker":
             value = element.get("initial_time")
+        elif kind == "plain_text_input":
+            value = element.get("initial_value")
         elif kind == "checkboxes":
             value = [o["value"] for o in element.get("initial_options", [])]
         elif kind == "conversations_select":
@@ -204,7 +206,9 @@ def filled_state(view: JsonDict, values: dict[str, Any]) -> JsonDict:
             initial = element.get("initial_option")
             value = initial["value"] if initial else None
         entry: JsonDict = {"type": kind}
-        if kind == "timepicker":
+        if kind == "plain_text_input":
+            entry["value"] = value
+        elif kind == "timepicker":
             entry["selected_time"] = value
         elif kind == "checkboxes":
             offered = {o["value"]: o for o in element["options"]}

@@ -37,6 +37,10 @@ TABLES = {
     "cooldowns",
     "group_breaks",
     "group_break_joiners",
+    "custom_exercises",
+    "exercise_switches",
+    "channel_exercise_packs",
+    "slack_picture_files",
 }
 
 
@@ -182,7 +186,7 @@ async def test_migrations_need_no_alembic_ini_or_cwd(
 
 
 def test_head_revision() -> None:
-    assert head_revision() == "0010"
+    assert head_revision() == "0011"
 
 
 def test_alembic_cli_path_uses_database_url(
