@@ -45,7 +45,8 @@ class NudgeOutcome:
     """What happened to one due channel in a scheduler pass (for logs, metrics and tests)."""
 
     channel: ChannelKey
-    # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "lost_race" | "released"
+    # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "skipped_ratelimited" |
+    # "lost_race" | "released"
     decision: str
     slot_at: datetime | None
     detail: str = ""
@@ -362,7 +363,9 @@ class NudgeService:
 
     async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome:
         key, slot, exercise = claimed.state.key, claimed.slot, claimed.exercise
-        result = await self.chats[key.platform].post_nudge(key, exercise)
+        # A rate-limited post keeps waiting for its turn while the slot's grace lasts.
+        patience = (slot + self.grace - self.clock()).total_seconds()
+        result = await self.chats[key.platform].post_nudge(key, exercise, patience=patience)
         if result.ok and result.message_id:
             posted_at = self.clock()
             await self.posted_ids.put(PostedNudge(claimed.nudge.id, result.message_id, posted_at))
@@ -377,6 +380,18 @@ class NudgeService:
             )
             return NudgeOutcome(key, "posted", slot)
         reason = result.detail or str(result.error)
+        if result.error is PostError.RATE_LIMITED:
+            # Still limited when the grace period ran out: the slot is skipped, and says so.
+            await self.storage.nudges.mark_skipped(claimed.nudge.id, reason=reason)
+            self.metrics.nudges_skipped.labels("ratelimited").inc()
+            log_decision(
+                "nudge.skipped_ratelimited",
+                key,
+                slot=slot.isoformat(),
+                reason=reason,
+                waited=f"{max(0.0, patience):.0f}s",
+            )
+            return NudgeOutcome(key, "skipped_ratelimited", slot, reason)
         await self.storage.nudges.mark_failed(claimed.nudge.id, reason=reason)
         self.metrics.post_failed(key.platform, result)
         log_decision("nudge.failed", key, slot=slot.isoformat(), reason=reason)

@@ -191,6 +191,11 @@ class NudgeRepository(Protocol):
 
     async def mark_failed(self, nudge_id: int, *, reason: str) -> None: ...
 
+    async def mark_skipped(self, nudge_id: int, *, reason: str) -> None:
+        """Record that the claimed slot was not posted (e.g. still rate-limited when its
+        grace period ran out); like a failure, it is not retried."""
+        ...
+
     async def find_by_message(self, *, channel: ChannelKey, message_id: str) -> Nudge | None: ...
 
     async def recent_exercise_keys(self, *, channel: ChannelKey, limit: int) -> list[str]:
@@ -341,7 +346,13 @@ class Chat(Protocol):
 
     platform: str
 
-    async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult: ...
+    async def post_nudge(
+        self, channel: ChannelKey, exercise: Exercise, *, patience: float | None = None
+    ) -> PostResult:
+        """Post the nudge. `patience`: seconds the post may keep waiting out the platform's
+        rate limits (what is left of the slot's grace period) before it answers RATE_LIMITED;
+        None: the platform's own few retries."""
+        ...
 
     async def post_board(self, channel: ChannelKey, board: Board) -> PostResult: ...
 

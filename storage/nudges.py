@@ -304,6 +304,10 @@ class SqlNudgeRepository:
         """Record that posting failed; the slot stays claimed so it is not retried."""
         await self._update(nudge_id, status=NudgeStatus.FAILED.value, error=reason)
 
+    async def mark_skipped(self, nudge_id: int, *, reason: str) -> None:
+        """Record that the claimed slot was given up (see `bot.ports`); not retried."""
+        await self._update(nudge_id, status=NudgeStatus.SKIPPED.value, error=reason)
+
     async def mark_posted_many(self, posted: Sequence[PostedNudge]) -> None:
         """`mark_posted` for many nudges: one executemany UPDATE in one transaction."""
         if not posted:
