@@ -94,6 +94,23 @@ class SlotMove:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """Who holds a claim and until when: past `until`, a claim that never started sending
+    may be taken over by another process (its holder is presumed dead)."""
+
+    owner: str  # one id per running NudgeService
+    until: datetime
+
+
+@dataclass(frozen=True)
+class TakenOver:
+    """Claims whose holder's lease ran out before they started sending (`take_over`)."""
+
+    claims: list[Nudge]  # now held by the caller: post them
+    stale: list[Nudge]  # too old to post (past the grace period): marked skipped
+
+
+@dataclass(frozen=True)
 class PostedNudge:
     """A nudge that went out: the platform's message id (for reactions) and when."""
 
@@ -166,13 +183,40 @@ class ChannelRepository(Protocol):
 
 
 class NudgeRepository(Protocol):
-    async def move_slots(self, moves: Sequence[SlotMove]) -> dict[ChannelKey, Nudge | None]:
+    async def move_slots(
+        self, moves: Sequence[SlotMove], *, lease: Lease | None = None
+    ) -> dict[ChannelKey, Nudge | None]:
         """Apply many moves (one per channel) in one transaction, each a compare-and-set.
 
         Returns the channels whose move won: with the claimed nudge, or None for a skip.
         A channel left out lost: another worker moved it first (or holds it right now), it is
         disabled or unknown, or its slot was claimed already (its cursor then stays put).
+        The claimed nudges carry `lease` (None: no lease, never taken over).
         """
+        ...
+
+    async def start_sending(self, nudge_ids: Sequence[int], *, owner: str) -> set[int]:
+        """Mark claims as being sent, just before their requests, in one transaction: each
+        only while `owner` still holds it and it is not sending yet. Returns the ids marked:
+        only those may be posted (the others were taken over)."""
+        ...
+
+    async def take_over(
+        self,
+        *,
+        now: datetime,
+        lease: Lease,
+        oldest_slot: datetime,
+        limit: int,
+        platforms: Sequence[str] | None = None,
+    ) -> TakenOver:
+        """Claims whose lease ended before `now` and that never started sending: those with
+        a slot at or after `oldest_slot` now held under `lease`; older ones marked skipped."""
+        ...
+
+    async def end_leases(self, nudge_ids: Sequence[int], *, owner: str) -> None:
+        """Shutting down: end `owner`'s leases on these unsent claims at once, so another
+        process takes them over at its next pass."""
         ...
 
     async def release_claims(self, claims: Sequence[tuple[Nudge, SlotMove]]) -> int:

@@ -330,7 +330,11 @@ async def test_workspace_limit_answers_429_and_records_posts_inside_retry_after(
     assert raised.value.response.status_code == 429
     assert raised.value.response.headers["Retry-After"] == "1"
     assert slack.posts_in_retry_window == []  # the 429 itself is not inside its window
-    with pytest.raises(SlackApiError):  # ... but a post before it has passed is
+    with pytest.raises(SlackApiError):  # nor one sent before the client could know of it
+        await client.chat_postMessage(channel="C0002", text="in flight")
+    assert slack.posts_in_retry_window == []
+    await asyncio.sleep(slack.in_flight_allowance)
+    with pytest.raises(SlackApiError):  # ... but a post after that, before it has passed, is
         await client.chat_postMessage(channel="C0003", text="too soon")
     assert [(team, channel) for team, channel, _ in slack.posts_in_retry_window] == [
         (slack.team_id, "C0003")

@@ -297,6 +297,7 @@ class FakeSlack:
         self.token_teams: dict[str, str] = {}
         self.posts_in_retry_window: list[tuple[str, str, float]] = []  # (team, channel, at)
         self.retry_windows: dict[str, float] = {}  # team -> when its Retry-After ends
+        self.in_flight_allowance = 0.05  # seconds; see _workspace_limited
         self._workspace_posts: dict[str, collections.deque[float]] = {}
         self._window_started: dict[str, float] = {}
         self._arrived_at = 0.0  # when the request being dispatched arrived (loop time)
@@ -913,9 +914,11 @@ class FakeSlack:
         now = asyncio.get_running_loop().time()
         window_end = self.retry_windows.get(team, 0.0)
         if now < window_end:
-            # Sent after the 429 was answered: the client knew (one already on its way when
-            # the 429 went out could not have known, and is refused without being counted).
-            if self._arrived_at >= self._window_started.get(team, 0.0):
+            # Sent after the 429 was answered: the client knew. One on its way when the 429
+            # went out (arrived up to `in_flight_allowance` after it) could not have known,
+            # and is refused without being counted.
+            known_at = self._window_started.get(team, 0.0) + self.in_flight_allowance
+            if self._arrived_at >= known_at:
                 self.posts_in_retry_window.append((team, str(params.get("channel")), now))
             return _Reply(
                 {"ok": False, "error": "ratelimited"},
