@@ -210,13 +210,14 @@ class NudgeService:
                 outcomes.append(NudgeOutcome(claimed.key, "failed", claimed.slot, reason))
 
         # Claims are marked as sending in chunks just before the workers take them: at most
-        # one claim per worker waits marked (so a crash loses at most twice the posts in
-        # flight); the claims further ahead only hold their leases.
+        # half the workers' worth waits marked (enough to mark the next chunk while the
+        # workers post), so a crash loses at most the posts in flight and those few; the
+        # claims further ahead only hold their leases.
         queue: SendQueue[_Claimed] = SendQueue(
             self._start_sending,
             ident=lambda claimed: claimed.nudge.id,
             ahead=claim_batch,
-            room=self.post_concurrency,
+            room=max(2, self.post_concurrency // 2),
             on_unsent=unsent,
             stopping=lambda: self._stopping,
         )

@@ -46,7 +46,8 @@ class SendQueue(Generic[T]):
         self._free = self._room
         self._pending: asyncio.Queue[T | None] = asyncio.Queue(maxsize=max(1, ahead))
         self._ready: asyncio.Queue[T | None] = asyncio.Queue()
-        self._changed = asyncio.Condition()
+        self._roomy = asyncio.Event()  # set while at least `_threshold` places are free
+        self._roomy.set()
         self._feeder: asyncio.Task[None] | None = None
         self.marks = 0  # transactions that marked claims (for tests and benchmarks)
 
@@ -62,10 +63,13 @@ class SendQueue(Generic[T]):
         """The next claim marked as sending; None when the queue is closed and empty."""
         item = await self._ready.get()
         if item is not None:
-            async with self._changed:
-                self._free += 1
-                self._changed.notify_all()
+            self._give_place()
         return item
+
+    def _give_place(self) -> None:
+        self._free += 1
+        if self._free >= self._threshold:
+            self._roomy.set()
 
     async def close(self, workers: int) -> None:
         """No more claims: mark and hand out what is queued, then one None per worker."""
@@ -84,9 +88,10 @@ class SendQueue(Generic[T]):
             if first is None:
                 break
             chunk = [first]
-            async with self._changed:
-                await self._changed.wait_for(lambda: self._free >= self._threshold)
-                want = self._free
+            while self._free < self._threshold:
+                self._roomy.clear()
+                await self._roomy.wait()
+            want = self._free
             while len(chunk) < want and not self._pending.empty():
                 more = self._pending.get_nowait()
                 if more is None:
@@ -112,6 +117,5 @@ class SendQueue(Generic[T]):
             if self._ident(item) in marked:
                 self._ready.put_nowait(item)
                 continue
-            async with self._changed:
-                self._free += 1
+            self._give_place()
             self._on_unsent(item, reason)

@@ -77,6 +77,20 @@ _MARK_POSTED = (
     )
 )
 
+# Claims about to be posted (see SqlNudgeRepository.start_sending), built once: Core, so the
+# ORM does not try to synchronise a session that holds no nudges.
+_START_SENDING = (
+    update(NudgeRow)
+    .where(
+        NudgeRow.id.in_(bindparam("ids", expanding=True)),
+        NudgeRow.lease_owner == bindparam("owner"),
+        NudgeRow.sending_at.is_(None),
+        NudgeRow.status == NudgeStatus.CLAIMED.value,
+    )
+    .values(sending_at=bindparam("at"))
+    .returning(NudgeRow.id)
+)
+
 _PICKABLE_STATUSES = (NudgeStatus.CLAIMED.value, NudgeStatus.POSTED.value)
 
 
@@ -228,18 +242,9 @@ class SqlNudgeRepository:
         another process took over (or one already sending) is left out of the result."""
         if not nudge_ids:
             return set()
+        params = {"ids": list(nudge_ids), "owner": owner, "at": self._db.clock()}
         async with self._db.write() as session:
-            marked = await session.execute(
-                update(NudgeRow)
-                .where(
-                    NudgeRow.id.in_(list(nudge_ids)),
-                    NudgeRow.lease_owner == owner,
-                    NudgeRow.sending_at.is_(None),
-                    NudgeRow.status == NudgeStatus.CLAIMED.value,
-                )
-                .values(sending_at=self._db.clock())
-                .returning(NudgeRow.id)
-            )
+            marked = await (await session.connection()).execute(_START_SENDING, params)
             ids = set(marked.scalars())
             await session.commit()
         return ids

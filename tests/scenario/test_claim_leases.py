@@ -91,7 +91,8 @@ async def test_claims_of_a_dead_replica_are_taken_over_after_their_lease(
     lost = sorted(set(channels) - set(per_channel))
     # Lost: A's posts under way and at most one more per worker, marked as next in line.
     assert len(started) == WORKERS and set(started) <= set(lost), (started, lost)
-    assert len(lost) <= 2 * WORKERS, f"{len(lost)} lost of {held.get('claimed')} held: {lost}"
+    bound = WORKERS + max(2, WORKERS // 2)
+    assert len(lost) <= bound, f"{len(lost)} lost of {held.get('claimed')} held: {lost}"
     print(f"\nA held {held.get('claimed')} claims with {WORKERS} posts in flight; lost {len(lost)}")
 
     # A wakes up (it was only slow after all): it sends nothing B took over.
