@@ -229,7 +229,11 @@ class NudgeService:
                     unposted.append(claimed)
                     continue
                 try:
-                    outcomes.append(await self._post_claimed(claimed))
+                    outcome = await self._post_claimed(claimed)
+                    if outcome is None:  # shutting down before it could be sent: give back
+                        unposted.append(claimed)
+                    else:
+                        outcomes.append(outcome)
                 except Exception:  # one broken channel must never stop the others
                     logger.exception("nudge.error channel=%s", claimed.key.channel_id)
                     outcomes.append(NudgeOutcome(claimed.key, "failed", claimed.slot, "error"))
@@ -395,7 +399,9 @@ class NudgeService:
                 outcomes.append(NudgeOutcome(move.channel, "skipped_paused", slot))
         return claimed
 
-    async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome:
+    async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome | None:
+        """Post one claim; None when shutting down stopped it waiting out a rate limit (never
+        sent: it is given back)."""
         key, slot, exercise = claimed.key, claimed.slot, claimed.exercise
         # A rate-limited post keeps waiting for its turn while the slot's grace lasts.
         patience = (slot + self.grace - self.clock()).total_seconds()
@@ -414,6 +420,8 @@ class NudgeService:
             )
             return NudgeOutcome(key, "posted", slot)
         reason = result.detail or str(result.error)
+        if result.error is PostError.RATE_LIMITED and self._stopping:
+            return None
         if result.error is PostError.RATE_LIMITED:
             # Still limited when the grace period ran out: the slot is skipped, and says so.
             await self.storage.nudges.mark_skipped(claimed.nudge.id, reason=reason)

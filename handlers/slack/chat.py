@@ -120,6 +120,8 @@ def classify(error: str) -> PostError:
 ClientFor = Callable[[str], Awaitable[AsyncWebClient | None]]
 NOT_INSTALLED = PostResult(error=PostError.AUTH, detail="not_installed")
 RATE_LIMITED = PostResult(error=PostError.RATE_LIMITED, detail="ratelimited")
+# Shutting down while waiting out a 429: the request was never sent.
+STOPPING = PostResult(error=PostError.RATE_LIMITED, detail="stopping")
 MAX_429_RETRIES = 3  # a call with no patience of its own gives up after this many 429s
 
 
@@ -302,7 +304,7 @@ class SlackChat:
         limited = 0
         while True:
             if not await self.gate.wait(where.team_id, api_method, until=until):
-                return RATE_LIMITED
+                return STOPPING if self.gate.stopping else RATE_LIMITED
             started = time.perf_counter()
             try:
                 response = await getattr(gated, method)(**kwargs)

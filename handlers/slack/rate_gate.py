@@ -9,11 +9,11 @@ until the window its `Retry-After` names has passed (a later, longer answer exte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_RETRY_AFTER = 30.0  # seconds, when a 429 carries no usable Retry-After
 MIN_PAUSE = 1.0  # Slack's Retry-After is whole seconds; "0" still means "not right now"
@@ -23,10 +23,19 @@ MAX_PAUSE = 3600.0  # a nonsensical Retry-After must not close a gate for good
 class RateGate:
     """When each (workspace, method) may be called again; every request waits for its gate."""
 
-    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, *, clock: Clock = time.monotonic) -> None:
         self.clock = clock
-        self._sleep = sleep
         self._opens_at: dict[tuple[str, str], float] = {}
+        self._stopping = asyncio.Event()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def stop(self) -> None:
+        """Shutting down: whoever waits at a closed gate gives up now (their requests were
+        never sent, so what they carried can be given back); open gates let calls through."""
+        self._stopping.set()
 
     def close(self, team_id: str, method: str, seconds: float) -> float:
         """A 429 said wait `seconds`: close the gate that long (never shortening a window
@@ -49,11 +58,13 @@ class RateGate:
 
     async def wait(self, team_id: str, method: str, *, until: float | None = None) -> bool:
         """Wait until the gate is open. False, at once, when it stays closed past `until`
-        (clock time): the caller cannot wait that long."""
+        (clock time): the caller cannot wait that long; or when shutting down (`stop`)."""
         while (opens_at := self.opens_at(team_id, method)) is not None:
-            if until is not None and opens_at > until:
+            if self.stopping or (until is not None and opens_at > until):
                 return False
-            await self._sleep(opens_at - self.clock())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, opens_at - self.clock())):
+                    await self._stopping.wait()
         return True
 
 

@@ -8,6 +8,7 @@ as skipped, with a log line, when the grace runs out: never dropped silently.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import itertools
 import logging
@@ -15,8 +16,10 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import Runtime, start
+from storage.models import ChannelRow
 from tests.fakes.slack_api import FakeSlack
 from tests.scenario.conftest import FakeClock, bot_settings
 from tests.scenario.test_replicas import EVERY_15M_ALL_DAY, channel_ids, nudge_rows, seed_channels
@@ -114,3 +117,28 @@ async def test_a_nudge_still_rate_limited_when_its_grace_ends_is_counted_skipped
     slack.clear_faults()
     assert await pool.services.nudging.run_due_nudges(clock() + timedelta(seconds=30)) == []
     assert slack.messages_in("CQ00001") == []
+
+
+async def test_stopping_while_waiting_out_a_429_gives_the_slot_back(
+    pool: Runtime, slack: FakeSlack, clock: FakeClock
+) -> None:
+    slot = clock()
+    await seed_channels(pool.engine, slack, ["CS00001"], EVERY_15M_ALL_DAY, slot)
+    slack.rate_limit("chat.postMessage", times=100, retry_after=30)
+    task = asyncio.create_task(pool.services.nudging.run_due_nudges(slot))
+    await slack.wait_for("chat.postMessage")
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.wait_for(pool.stop(), 10.0)
+    outcomes = await asyncio.wait_for(task, 5.0)
+
+    assert loop.time() - started < 3.0  # it did not sit out the 30 s
+    assert [o.decision for o in outcomes] == ["released"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert await nudge_rows(pool.engine) == []  # given back: due again for a restart
+    async with pool.engine.connect() as conn:
+        cursor = await conn.scalar(
+            select(ChannelRow.next_slot_at).where(ChannelRow.channel_id == "CS00001")
+        )
+    assert cursor == slot
