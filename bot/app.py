@@ -103,6 +103,7 @@ class Runtime:
         self.stopped.set()
         self.web_app[HEALTH].ready = False
         self.services.nudging.stop_claiming()
+        self.slack.chat.gate.stop()  # posts waiting out a 429 give up and are given back
         await self.exits.aclose()
         logger.info("stretchbot stopped")
 

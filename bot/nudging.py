@@ -1,12 +1,15 @@
 """Nudges: due slots found, claimed in batches and posted by a pool of workers, each (channel,
-slot) at most once across replicas; ad-hoc `/stretch now` posts; the drain on shutdown."""
+slot) at most once across replicas; claims of a dead process taken over; ad-hoc `/stretch now`
+posts; the drain on shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +19,7 @@ from bot.batching import BatchWriter
 from bot.custom_exercises import WorkspaceExercises
 from bot.decisions import log_decision
 from bot.exercise_service import ExerciseService
-from bot.exercises import RECENT_WINDOW, Exercise, pick_exercise
+from bot.exercises import RECENT_WINDOW, Exercise, find_exercise, pick_exercise
 from bot.installs import InstallService
 from bot.metrics import Metrics
 from bot.personal_slots import PersonalSlots
@@ -24,6 +27,7 @@ from bot.ports import (
     ChannelKey,
     ChannelState,
     Chat,
+    Lease,
     Nudge,
     PostedNudge,
     PostError,
@@ -32,6 +36,7 @@ from bot.ports import (
     Storage,
 )
 from bot.reminders import SlideRules
+from bot.sending import SendQueue
 
 logger = logging.getLogger("stretchbot.services.nudging")
 
@@ -42,6 +47,9 @@ CLAIM_BATCH = 100  # most slots claimed per transaction (and waiting to be poste
 POSTED_BATCH = 64  # posted message ids written per transaction ...
 POSTED_LINGER = 0.05  # ... or this many seconds after the first one waiting
 POSTED_FLUSH_SECONDS = 30.0  # a pass waits this long at most for its ids to be written
+# A claim not yet sending is this process's for this long; past it (the process presumably
+# died: SIGKILL, OOM, a lost host), another process or the restart takes it over and posts it.
+CLAIM_LEASE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -49,8 +57,9 @@ class NudgeOutcome:
     """What happened to one due channel in a scheduler pass (for logs, metrics and tests)."""
 
     channel: ChannelKey
-    # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "lost_race" | "released";
-    # personal reminders also "slid" (detail: the new time) | "skipped_busy" (detail: why)
+    # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "skipped_ratelimited" |
+    # "lost_race" | "released"; personal reminders also "slid" (detail: the new time) |
+    # "skipped_busy" (detail: why)
     decision: str
     slot_at: datetime | None
     detail: str = ""
@@ -64,11 +73,11 @@ class _SlotPlan:
 
 @dataclass(frozen=True)
 class _Claimed:
-    """A slot this process claimed and must now post (or give back)."""
+    """A slot this process claimed (or took over) and must now post (or give back)."""
 
-    state: ChannelState
+    key: ChannelKey
     nudge: Nudge
-    move: SlotMove
+    move: SlotMove | None  # None: taken over from a dead process (its cursor moved long ago)
     exercise: Exercise
     slot: datetime
 
@@ -107,6 +116,9 @@ class NudgeService:
             max_batch=POSTED_BATCH,
             linger=POSTED_LINGER,
         )
+        # Names this process's claim leases (a restart is another owner).
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
+        self.send_queue: SendQueue[_Claimed] | None = None  # the latest pass's (for tests)
         self._stopping = False
         self._passes = 0
         self._idle = asyncio.Event()
@@ -196,11 +208,33 @@ class NudgeService:
         now = now or self.clock()
         outcomes: list[NudgeOutcome] = []
         platforms = sorted(self.chats)
-        # Claim ahead only a few posts' worth: a process killed between claim and post loses
-        # those slots (at most once beats twice), and the other replicas get the rest.
+        # Claim ahead only a few posts' worth, so the other replicas get the rest. A process
+        # killed between claim and post loses none of them: their leases run out and another
+        # process (or the restart) takes them over; only posts already sending are at risk.
         claim_batch = min(CLAIM_BATCH, 4 * max(1, self.post_concurrency))
-        queue: asyncio.Queue[_Claimed | None] = asyncio.Queue(maxsize=claim_batch)
+        lease = Lease(self.owner, now + CLAIM_LEASE)
         unposted: list[_Claimed] = []
+
+        def unsent(claimed: _Claimed, reason: str) -> None:
+            if reason == "taken_over":  # its lease ran out while it waited: another posts it
+                log_decision("nudge.taken_over_by_another", claimed.key)
+                outcomes.append(NudgeOutcome(claimed.key, "lost_race", claimed.slot))
+            else:  # still claimed: taken over (by a replica or the next pass) after its lease
+                outcomes.append(NudgeOutcome(claimed.key, "failed", claimed.slot, reason))
+
+        # Claims are marked as sending in chunks just before the workers take them: at most
+        # half the workers' worth waits marked (enough to mark the next chunk while the
+        # workers post), so a crash loses at most the posts in flight and those few; the
+        # claims further ahead only hold their leases.
+        queue: SendQueue[_Claimed] = SendQueue(
+            self._start_sending,
+            ident=lambda claimed: claimed.nudge.id,
+            ahead=claim_batch,
+            room=max(2, self.post_concurrency // 2),
+            on_unsent=unsent,
+            stopping=lambda: self._stopping,
+        )
+        self.send_queue = queue
 
         async def worker() -> None:
             while (claimed := await queue.get()) is not None:
@@ -208,12 +242,14 @@ class NudgeService:
                     unposted.append(claimed)
                     continue
                 try:
-                    outcomes.append(await self._post_claimed(claimed))
+                    outcome = await self._post_claimed(claimed)
+                    if outcome is None:  # shutting down before it could be sent: give back
+                        unposted.append(claimed)
+                    else:
+                        outcomes.append(outcome)
                 except Exception:  # one broken channel must never stop the others
-                    logger.exception("nudge.error channel=%s", claimed.state.key.channel_id)
-                    outcomes.append(
-                        NudgeOutcome(claimed.state.key, "failed", claimed.slot, "error")
-                    )
+                    logger.exception("nudge.error channel=%s", claimed.key.channel_id)
+                    outcomes.append(NudgeOutcome(claimed.key, "failed", claimed.slot, "error"))
 
         seen: set[ChannelKey] = set()
         plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan] = {}
@@ -221,7 +257,10 @@ class NudgeService:
         catalogs: dict[tuple[str, str], WorkspaceExercises] = {}
         async with self._working():
             workers = [asyncio.create_task(worker()) for _ in range(max(1, self.post_concurrency))]
+            queue.start()
             try:
+                for claimed in await self._take_over(now, lease, platforms, outcomes):
+                    await queue.put(claimed)
                 while not self._stopping:
                     due = [
                         s
@@ -241,7 +280,9 @@ class NudgeService:
                             break
                         batch = due[start : start + claim_batch]
                         try:
-                            won = await self._claim_batch(batch, now, plans, catalogs, outcomes)
+                            won = await self._claim_batch(
+                                batch, now, plans, catalogs, outcomes, lease
+                            )
                         except Exception:  # the batch stays due; the next tick tries again
                             logger.exception("nudge.error a batch of %d channels", len(batch))
                             outcomes.extend(
@@ -252,8 +293,7 @@ class NudgeService:
                         for claimed in won:
                             await queue.put(claimed)
             finally:
-                for _ in workers:
-                    await queue.put(None)
+                await queue.close(len(workers))
                 await asyncio.gather(*workers)
                 if not await self.posted_ids.flush(POSTED_FLUSH_SECONDS):
                     logger.warning("posted nudge ids still being written after a pass")
@@ -290,6 +330,7 @@ class NudgeService:
         plans: dict[tuple[schedules.ScheduleSpec, datetime], _SlotPlan],
         known: dict[tuple[str, str], WorkspaceExercises],
         outcomes: list[NudgeOutcome],
+        lease: Lease,
     ) -> list[_Claimed]:
         """Decide each channel's slot (post, or skip as stale or paused) and claim the whole
         batch in one transaction; returns the claims won, to post."""
@@ -367,7 +408,7 @@ class NudgeService:
                 logger.exception("nudge.error channel=%s", key.channel_id)
                 outcomes.append(NudgeOutcome(key, "failed", expected, "error"))
         try:
-            won = await self.storage.nudges.move_slots(moves)
+            won = await self.storage.nudges.move_slots(moves, lease=lease)
         except Exception:  # the batch stays due; the next tick tries again
             logger.exception("nudge.error claiming a batch of %d channels", len(moves))
             outcomes.extend(
@@ -382,7 +423,7 @@ class NudgeService:
                 continue
             nudge = won[move.channel]
             if nudge is not None and picked is not None:
-                claimed.append(_Claimed(state, nudge, move, picked, slot))
+                claimed.append(_Claimed(state.key, nudge, move, picked, slot))
             elif decision in ("slid", "skipped_busy"):
                 outcomes.append(self._personal_outcome(move, slot, decision, now))
             elif decision == "skipped_stale":
@@ -419,9 +460,13 @@ class NudgeService:
         log_decision("reminder.skipped_busy", move.channel, slot=slot.isoformat(), reason=reason)
         return NudgeOutcome(move.channel, "skipped_busy", slot, reason)
 
-    async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome:
-        key, slot, exercise = claimed.state.key, claimed.slot, claimed.exercise
-        result = await self.chats[key.platform].post_nudge(key, exercise)
+    async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome | None:
+        """Post one claim; None when shutting down stopped it waiting out a rate limit (never
+        sent: it is given back)."""
+        key, slot, exercise = claimed.key, claimed.slot, claimed.exercise
+        # A rate-limited post keeps waiting for its turn while the slot's grace lasts.
+        patience = (slot + self.grace - self.clock()).total_seconds()
+        result = await self.chats[key.platform].post_nudge(key, exercise, patience=patience)
         if result.ok and result.message_id:
             posted_at = self.clock()
             await self.posted_ids.put(PostedNudge(claimed.nudge.id, result.message_id, posted_at))
@@ -436,6 +481,20 @@ class NudgeService:
             )
             return NudgeOutcome(key, "posted", slot)
         reason = result.detail or str(result.error)
+        if result.error is PostError.RATE_LIMITED and self._stopping:
+            return None
+        if result.error is PostError.RATE_LIMITED:
+            # Still limited when the grace period ran out: the slot is skipped, and says so.
+            await self.storage.nudges.mark_skipped(claimed.nudge.id, reason=reason)
+            self.metrics.nudges_skipped.labels("ratelimited").inc()
+            log_decision(
+                "nudge.skipped_ratelimited",
+                key,
+                slot=slot.isoformat(),
+                reason=reason,
+                waited=f"{max(0.0, patience):.0f}s",
+            )
+            return NudgeOutcome(key, "skipped_ratelimited", slot, reason)
         await self.storage.nudges.mark_failed(claimed.nudge.id, reason=reason)
         self.metrics.post_failed(key.platform, result)
         log_decision("nudge.failed", key, slot=slot.isoformat(), reason=reason)
@@ -443,19 +502,62 @@ class NudgeService:
             await self.installs.channel_gone(key, reason=result.detail or "channel_gone")
         return NudgeOutcome(key, "failed", slot, reason)
 
+    async def _take_over(
+        self, now: datetime, lease: Lease, platforms: Sequence[str], outcomes: list[NudgeOutcome]
+    ) -> list[_Claimed]:
+        """Claims a dead process left unsent when their leases ran out: to post now (within
+        the grace period), or skipped as stale."""
+        try:
+            taken = await self.storage.nudges.take_over(
+                now=now,
+                lease=lease,
+                oldest_slot=now - self.grace,
+                limit=DUE_BATCH,
+                platforms=platforms,
+            )
+        except Exception:  # they stay claimed; the next pass tries again
+            logger.exception("nudge.error taking over expired claims")
+            return []
+        for nudge in taken.stale:
+            assert nudge.slot_at is not None
+            self.metrics.nudges_skipped.labels("stale").inc()
+            log_decision(
+                "nudge.skipped_stale",
+                nudge.channel,
+                slot=nudge.slot_at.isoformat(),
+                reason="claimed_by_a_stopped_process",
+            )
+            outcomes.append(NudgeOutcome(nudge.channel, "skipped_stale", nudge.slot_at))
+        claims: list[_Claimed] = []
+        for nudge in taken.claims:
+            assert nudge.slot_at is not None
+            exercise = find_exercise(nudge.exercise_key) or pick_exercise((), rng=self.rng)
+            log_decision("nudge.taken_over", nudge.channel, slot=nudge.slot_at.isoformat())
+            claims.append(_Claimed(nudge.channel, nudge, None, exercise, nudge.slot_at))
+        return claims
+
     async def _give_back(self, unposted: list[_Claimed], outcomes: list[NudgeOutcome]) -> None:
-        """Shutting down: release claims nobody will post, so their slots are due again."""
+        """Shutting down: release claims nobody will post, so their slots are due again (a
+        claim taken over from a dead process: its lease ends now, for the others to take)."""
+        moved = [claimed for claimed in unposted if claimed.move is not None]
         try:
             released = await self.storage.nudges.release_claims(
-                [(claimed.nudge, claimed.move) for claimed in unposted]
+                [(claimed.nudge, claimed.move) for claimed in moved if claimed.move is not None]
+            )
+            await self.storage.nudges.end_leases(
+                [claimed.nudge.id for claimed in unposted if claimed.move is None],
+                owner=self.owner,
             )
         except Exception:
             logger.exception("nudge.release_failed count=%d", len(unposted))
             return
         for claimed in unposted:
-            log_decision("nudge.released", claimed.state.key, slot=claimed.slot.isoformat())
-            outcomes.append(NudgeOutcome(claimed.state.key, "released", claimed.slot))
+            log_decision("nudge.released", claimed.key, slot=claimed.slot.isoformat())
+            outcomes.append(NudgeOutcome(claimed.key, "released", claimed.slot))
         logger.info("nudge.released %d of %d claims given back", released, len(unposted))
+
+    async def _start_sending(self, nudge_ids: Sequence[int]) -> set[int]:
+        return await self.storage.nudges.start_sending(nudge_ids, owner=self.owner)
 
     async def _write_posted_ids(self, posted: Sequence[PostedNudge]) -> list[None]:
         await self.storage.nudges.mark_posted_many(posted)

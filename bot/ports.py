@@ -109,6 +109,23 @@ class SlotMove:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """Who holds a claim and until when: past `until`, a claim that never started sending
+    may be taken over by another process (its holder is presumed dead)."""
+
+    owner: str  # one id per running NudgeService
+    until: datetime
+
+
+@dataclass(frozen=True)
+class TakenOver:
+    """Claims whose holder's lease ran out before they started sending (`take_over`)."""
+
+    claims: list[Nudge]  # now held by the caller: post them
+    stale: list[Nudge]  # too old to post (past the grace period): marked skipped
+
+
+@dataclass(frozen=True)
 class PostedNudge:
     """A nudge that went out: the platform's message id (for reactions) and when."""
 
@@ -181,13 +198,40 @@ class ChannelRepository(Protocol):
 
 
 class NudgeRepository(Protocol):
-    async def move_slots(self, moves: Sequence[SlotMove]) -> dict[ChannelKey, Nudge | None]:
+    async def move_slots(
+        self, moves: Sequence[SlotMove], *, lease: Lease | None = None
+    ) -> dict[ChannelKey, Nudge | None]:
         """Apply many moves (one per channel) in one transaction, each a compare-and-set.
 
         Returns the channels whose move won: with the claimed nudge, or None for a skip.
         A channel left out lost: another worker moved it first (or holds it right now), it is
         disabled or unknown, or its slot was claimed already (its cursor then stays put).
+        The claimed nudges carry `lease` (None: no lease, never taken over).
         """
+        ...
+
+    async def start_sending(self, nudge_ids: Sequence[int], *, owner: str) -> set[int]:
+        """Mark claims as being sent, just before their requests, in one transaction: each
+        only while `owner` still holds it and it is not sending yet. Returns the ids marked:
+        only those may be posted (the others were taken over)."""
+        ...
+
+    async def take_over(
+        self,
+        *,
+        now: datetime,
+        lease: Lease,
+        oldest_slot: datetime,
+        limit: int,
+        platforms: Sequence[str] | None = None,
+    ) -> TakenOver:
+        """Claims whose lease ended before `now` and that never started sending: those with
+        a slot at or after `oldest_slot` now held under `lease`; older ones marked skipped."""
+        ...
+
+    async def end_leases(self, nudge_ids: Sequence[int], *, owner: str) -> None:
+        """Shutting down: end `owner`'s leases on these unsent claims at once, so another
+        process takes them over at its next pass."""
         ...
 
     async def release_claims(self, claims: Sequence[tuple[Nudge, SlotMove]]) -> int:
@@ -205,6 +249,11 @@ class NudgeRepository(Protocol):
         ...
 
     async def mark_failed(self, nudge_id: int, *, reason: str) -> None: ...
+
+    async def mark_skipped(self, nudge_id: int, *, reason: str) -> None:
+        """Record that the claimed slot was not posted (e.g. still rate-limited when its
+        grace period ran out); like a failure, it is not retried."""
+        ...
 
     async def find_by_message(self, *, channel: ChannelKey, message_id: str) -> Nudge | None: ...
 
@@ -369,7 +418,13 @@ class Chat(Protocol):
 
     platform: str
 
-    async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult: ...
+    async def post_nudge(
+        self, channel: ChannelKey, exercise: Exercise, *, patience: float | None = None
+    ) -> PostResult:
+        """Post the nudge. `patience`: seconds the post may keep waiting out the platform's
+        rate limits (what is left of the slot's grace period) before it answers RATE_LIMITED;
+        None: the platform's own few retries."""
+        ...
 
     async def post_board(self, channel: ChannelKey, board: Board) -> PostResult: ...
 

@@ -168,6 +168,11 @@ class NudgeRow(Base):
     claimed_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # The claim's lease (migration 0012): the process that must post it, until when. A claim
+    # whose lease ran out before it was `sending` is re-claimed by another process.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    sending_at: Mapped[datetime | None]  # set just before the post's request: never re-claimed
 
     __table_args__ = (
         # The database-level claim: each (channel, slot) is posted at most once across replicas.
@@ -178,6 +183,13 @@ class NudgeRow(Base):
         Index("ix_nudges_channel_message", "channel_pk", "message_id"),  # reaction -> nudge
         # Recent picks (ORDER BY id DESC): both engines scan a B-tree backwards as cheaply.
         Index("ix_nudges_channel_recent", "channel_pk", "id"),
+        # Expired leases (each scheduler pass looks): only claims still open are in it.
+        Index(
+            "ix_nudges_claim_lease",
+            "lease_until",
+            sqlite_where=text("status = 'claimed'"),
+            postgresql_where=text("status = 'claimed'"),
+        ),
     )
 
 

@@ -25,6 +25,7 @@ from bench import (
     leaderboard,
     onboarding,
     reactions,
+    retry_after,
     team_board,
     weekly_recap,
     who_moved,
@@ -84,6 +85,12 @@ FANOUT = ["--workspaces", "2", "--channels-per-workspace", "10"]
 REACTIONS = ["--events", "20", "--channels", "5"]
 LEADERBOARD = ["--channels", "10", "--days", "10", "--runs", "5", "--warmup", "1"]
 LEADERBOARD += ["--board-runs", "2", "--explain"]
+
+
+def test_retry_after(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench(retry_after.main, ["--channels", "30", "--limit", "20"], capsys)
+    assert "posts inside a Retry-After window: 0" in out, out
+    assert_goal_lines(out)
 
 
 def test_fanout_sqlite(capsys: pytest.CaptureFixture[str]) -> None:

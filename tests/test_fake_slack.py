@@ -314,6 +314,39 @@ async def test_per_channel_limit_and_latency(slack: FakeSlack) -> None:
     await client.chat_postMessage(channel="C0002", text="other channel is independent")
 
 
+async def test_workspace_limit_answers_429_and_records_posts_inside_retry_after(
+    slack: FakeSlack,
+) -> None:
+    for channel in ("C0001", "C0002", "C0003"):
+        slack.add_channel(channel, member=True)
+    slack.workspace_limit = 2
+    slack.token_teams["xoxb-other"] = "T0OTHER"
+    client = web_client(slack)  # no retries
+
+    await client.chat_postMessage(channel="C0001", text="one")
+    await client.chat_postMessage(channel="C0002", text="two")
+    with pytest.raises(SlackApiError) as raised:  # a third within the second, any channel
+        await client.chat_postMessage(channel="C0003", text="three")
+    assert raised.value.response.status_code == 429
+    assert raised.value.response.headers["Retry-After"] == "1"
+    assert slack.posts_in_retry_window == []  # the 429 itself is not inside its window
+    with pytest.raises(SlackApiError):  # nor one sent before the client could know of it
+        await client.chat_postMessage(channel="C0002", text="in flight")
+    assert slack.posts_in_retry_window == []
+    await asyncio.sleep(slack.in_flight_allowance)
+    with pytest.raises(SlackApiError):  # ... but a post after that, before it has passed, is
+        await client.chat_postMessage(channel="C0003", text="too soon")
+    assert [(team, channel) for team, channel, _ in slack.posts_in_retry_window] == [
+        (slack.team_id, "C0003")
+    ]
+    # Another workspace has its own limit.
+    other = AsyncWebClient(base_url=slack.api_url, token="xoxb-other", retry_handlers=[])
+    await other.chat_postMessage(channel="C0001", text="elsewhere")
+    await asyncio.sleep(1.05)
+    await client.chat_postMessage(channel="C0003", text="after the window")
+    assert len(slack.posts_in_retry_window) == 1
+
+
 async def test_fail_with_error_and_wait_for_timeout(slack: FakeSlack) -> None:
     slack.fail_with_error("users.info", "fatal_error", times=1)
     with pytest.raises(SlackApiError) as raised:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ from bot.team_ports import GroupBreak
 from bot.who_moved import NOTHING_TO_SHOW, ReadRoll
 from handlers.slack.blocks import board_message, escape, nudge_message
 from handlers.slack.presence import SlackPresence
+from handlers.slack.rate_gate import RateGate, retry_after_seconds
 from handlers.slack.together_card import together_message
 from handlers.slack.update_pacing import UpdatePacer, retry_after
 
@@ -128,6 +131,22 @@ def classify(error: str) -> PostError:
 # call answers PostResult(AUTH, "not_installed") at once, without touching Slack or retrying.
 ClientFor = Callable[[str], Awaitable[AsyncWebClient | None]]
 NOT_INSTALLED = PostResult(error=PostError.AUTH, detail="not_installed")
+RATE_LIMITED = PostResult(error=PostError.RATE_LIMITED, detail="ratelimited")
+# Shutting down while waiting out a 429: the request was never sent.
+STOPPING = PostResult(error=PostError.RATE_LIMITED, detail="stopping")
+MAX_429_RETRIES = 3  # a call with no patience of its own gives up after this many 429s
+
+
+def _without_429_retries(client: AsyncWebClient) -> AsyncWebClient:
+    """The same client (session, token, other retries) that hands a 429 back at once: the
+    chat waits at its shared gate instead of slack_sdk sleeping inside one request."""
+    gated = copy.copy(client)
+    gated.retry_handlers = [
+        handler
+        for handler in client.retry_handlers
+        if not isinstance(handler, AsyncRateLimitErrorRetryHandler)
+    ]
+    return gated
 
 
 class SlackChat:
@@ -143,6 +162,7 @@ class SlackChat:
         per_workspace: int = 4,
         busy_status: BusyStatus | None = None,
         pacer: UpdatePacer | None = None,
+        gate: RateGate | None = None,
     ) -> None:
         self._client_for = client_for
         # Personal reminders: the person's DM, and whether they are busy (bot/reminders.py).
@@ -150,6 +170,11 @@ class SlackChat:
         # Message edits (who moved, roll calls) share one paced budget per workspace.
         self.pacer = pacer or UpdatePacer()
         self.metrics = metrics or Metrics()
+        # Every call waits at its (workspace, method) gate; a 429 closes it for all of them.
+        self.gate = gate or RateGate()
+        self._gated: weakref.WeakKeyDictionary[AsyncWebClient, AsyncWebClient] = (
+            weakref.WeakKeyDictionary()
+        )
         # Slack caps chat.postMessage per workspace as well as per channel: a slot shared by
         # many channels of one workspace goes out at most `per_workspace` posts at a time.
         self._per_workspace = per_workspace
@@ -173,18 +198,27 @@ class SlackChat:
             client_for, metrics=metrics, per_workspace=per_workspace, busy_status=busy_status
         )
 
+    def _without_429_retries(self, client: AsyncWebClient) -> AsyncWebClient:
+        """The workspace's client handing 429s back at once (made once per client)."""
+        gated = self._gated.get(client)
+        if gated is None:
+            gated = self._gated[client] = _without_429_retries(client)
+        return gated
+
     async def client(self, team_id: str) -> AsyncWebClient | None:
         """The workspace's Web API client (shared session, retries), None when not installed."""
         return await self._client_for(team_id)
 
-    async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult:
+    async def post_nudge(
+        self, channel: ChannelKey, exercise: Exercise, *, patience: float | None = None
+    ) -> PostResult:
         image = (
             await self.pictures.image_block(channel.team_id, exercise)
             if self.pictures is not None
             else None
         )
         text, blocks = nudge_message(exercise, image=image)
-        result = await self._post(channel, text=text, blocks=blocks)
+        result = await self._post(channel, patience=patience, text=text, blocks=blocks)
         if image is not None and result.detail in PICTURE_REFUSED:
             # A picture Slack cannot show (a deleted file, an address it cannot fetch) never
             # costs the nudge: post it again without one.
@@ -197,7 +231,7 @@ class SlackChat:
             assert self.pictures is not None
             await self.pictures.forget(channel.team_id, image)
             text, blocks = nudge_message(exercise)
-            result = await self._post(channel, text=text, blocks=blocks)
+            result = await self._post(channel, patience=patience, text=text, blocks=blocks)
         return result
 
     async def post_board(self, channel: ChannelKey, board: Board) -> PostResult:
@@ -252,7 +286,7 @@ class SlackChat:
         client = await self._client_for(channel.team_id)
         if client is None:
             return NOT_INSTALLED
-        client = _without_429_retries(client)
+        client = self._without_429_retries(client)
         for _try in range(UPDATE_TRIES):
             await self.pacer.turn(channel.team_id)
             if callable(content):
@@ -345,7 +379,9 @@ class SlackChat:
         user = response.get("user")
         return user if isinstance(user, dict) else None
 
-    async def _post(self, channel: ChannelKey, **kwargs: Any) -> PostResult:
+    async def _post(
+        self, channel: ChannelKey, *, patience: float | None = None, **kwargs: Any
+    ) -> PostResult:
         slots = self._workspace_slots.get(channel.team_id)
         if slots is None:
             slots = self._workspace_slots[channel.team_id] = asyncio.Semaphore(self._per_workspace)
@@ -353,28 +389,54 @@ class SlackChat:
             return await self._call(
                 channel,
                 "chat_postMessage",
+                patience=patience,
                 channel=channel.channel_id,
                 unfurl_links=False,
                 unfurl_media=False,
                 **kwargs,
             )
 
-    async def _call(self, where: ChannelKey, method: str, **kwargs: Any) -> PostResult:
+    async def _call(
+        self, where: ChannelKey, method: str, *, patience: float | None = None, **kwargs: Any
+    ) -> PostResult:
+        """Call `method` for the workspace, waiting at its gate first and after each 429.
+
+        `patience`: seconds this call may keep waiting out 429s (a nudge: what is left of its
+        grace period); it gives up as soon as the gate stays closed past that. None: give up
+        after MAX_429_RETRIES 429s.
+        """
         client = await self._client_for(where.team_id)
         if client is None:
             return NOT_INSTALLED
-        started = time.perf_counter()
-        try:
-            response = await getattr(client, method)(**kwargs)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown"))
-            return PostResult(error=classify(error), detail=error)
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            return PostResult(error=PostError.OTHER, detail=f"connection: {type(exc).__name__}")
-        finally:
-            self.metrics.api_latency.labels("slack", method.replace("_", ".", 1)).observe(
-                time.perf_counter() - started
-            )
+        gated = self._without_429_retries(client)
+        api_method = method.replace("_", ".", 1)
+        until = None if patience is None else self.gate.clock() + max(0.0, patience)
+        limited = 0
+        while True:
+            if not await self.gate.wait(where.team_id, api_method, until=until):
+                return STOPPING if self.gate.stopping else RATE_LIMITED
+            started = time.perf_counter()
+            try:
+                response = await getattr(gated, method)(**kwargs)
+            except SlackApiError as exc:
+                if exc.response.status_code != 429:
+                    error = str(exc.response.get("error", "unknown"))
+                    return PostResult(error=classify(error), detail=error)
+                self.gate.close(
+                    where.team_id, api_method, retry_after_seconds(exc.response.headers)
+                )
+                self.metrics.rate_limited.labels("slack", api_method).inc()
+                limited += 1
+                if until is None and limited > MAX_429_RETRIES:
+                    return RATE_LIMITED
+                continue
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                return PostResult(error=PostError.OTHER, detail=f"connection: {type(exc).__name__}")
+            finally:
+                self.metrics.api_latency.labels("slack", api_method).observe(
+                    time.perf_counter() - started
+                )
+            break
         if method == "conversations_info":
             info = response.get("channel") or {}
             if info.get("is_archived"):
@@ -383,22 +445,6 @@ class SlackChat:
                 return PostResult(message_id=None)
             return PostResult(error=PostError.NOT_IN_CHANNEL, detail="not_in_channel")
         return PostResult(message_id=response.get("ts"))
-
-
-def _without_429_retries(client: AsyncWebClient) -> AsyncWebClient:
-    """The same client (session, token, team) but giving 429s back at once, so the pacer
-    pauses the whole workspace instead of one call sleeping on its own."""
-    return AsyncWebClient(
-        token=client.token,
-        base_url=client.base_url,
-        team_id=client.default_params.get("team_id"),
-        session=client.session,
-        timeout=client.timeout,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
 
 
 def _detail(exc: BaseException) -> str:

@@ -182,7 +182,11 @@ class TeamsChat:
         self._backoff = backoff
         self._sleep = sleep
 
-    async def post_nudge(self, channel: ChannelKey, exercise: Exercise) -> PostResult:
+    async def post_nudge(
+        self, channel: ChannelKey, exercise: Exercise, *, patience: float | None = None
+    ) -> PostResult:
+        # The connector's throttling is per conversation and short: `send` retries it with
+        # its own backoff, so `patience` needs no handling of its own here.
         return await self.send(
             channel, cards.nudge_activity(exercise, self.pictures.url_for(exercise))
         )

@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import math
@@ -299,6 +300,19 @@ class FakeSlack:
         # not honoured), per method; a client that honours them leaves this empty.
         self.unhonoured_429s: dict[str, int] = {}
         self._retry_after_until: dict[str, float] = {}
+        # chat.postMessage per second per workspace (Slack's "several hundred per minute"
+        # per workspace, made small): past it, 429 + Retry-After, and every post that lands
+        # before that Retry-After has passed is recorded in `posts_in_retry_window` (and
+        # refused again). A post's workspace: `token_teams[token]`, else its `team_id`
+        # argument, else this fake's `team_id`.
+        self.workspace_limit: float | None = None
+        self.token_teams: dict[str, str] = {}
+        self.posts_in_retry_window: list[tuple[str, str, float]] = []  # (team, channel, at)
+        self.retry_windows: dict[str, float] = {}  # team -> when its Retry-After ends
+        self.in_flight_allowance = 0.05  # seconds; see _workspace_limited
+        self._workspace_posts: dict[str, collections.deque[float]] = {}
+        self._window_started: dict[str, float] = {}
+        self._arrived_at = 0.0  # when the request being dispatched arrived (loop time)
         self.invalid_tokens: set[str] = set()
         self.revoked_tokens: set[str] = set()
         self.missing_users: set[str] = set()
@@ -788,6 +802,7 @@ class FakeSlack:
         try:
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
+            self._arrived_at = received_at
             return await self._answer(
                 request,
                 method,
@@ -940,10 +955,47 @@ class FakeSlack:
         text = params.get("text")
         return (str(text) if text is not None else ""), blocks
 
+    def _workspace_limited(self, params: JsonDict, token: str | None) -> _Reply | None:
+        """The per-workspace limit (`workspace_limit`): None when this post may land."""
+        if not self.workspace_limit:
+            return None
+        team = self.token_teams.get(token or "") or str(params.get("team_id") or self.team_id)
+        now = asyncio.get_running_loop().time()
+        window_end = self.retry_windows.get(team, 0.0)
+        if now < window_end:
+            # Sent after the 429 was answered: the client knew. One on its way when the 429
+            # went out (arrived up to `in_flight_allowance` after it) could not have known,
+            # and is refused without being counted.
+            known_at = self._window_started.get(team, 0.0) + self.in_flight_allowance
+            if self._arrived_at >= known_at:
+                self.posts_in_retry_window.append((team, str(params.get("channel")), now))
+            return _Reply(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(max(1, math.ceil(window_end - now)))},
+            )
+        landed = self._workspace_posts.setdefault(team, collections.deque())
+        while landed and landed[0] <= now - 1.0:
+            landed.popleft()
+        if len(landed) >= self.workspace_limit:
+            wait = max(1, math.ceil(landed[0] + 1.0 - now))
+            self.retry_windows[team] = now + wait
+            self._window_started[team] = now
+            return _Reply(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        landed.append(now)
+        return None
+
     def _chat_post_message(self, params: JsonDict, token: str | None) -> _Reply:
         channel, problem = self._postable_channel(params.get("channel"))
         if problem is not None:
             return problem
+        limited = self._workspace_limited(params, token)
+        if limited is not None:
+            return limited
         assert channel is not None
         text, blocks = self._message_content(params)
         if not text and not blocks and not params.get("attachments"):

@@ -186,7 +186,7 @@ async def test_migrations_need_no_alembic_ini_or_cwd(
 
 
 def test_head_revision() -> None:
-    assert head_revision() == "0011"
+    assert head_revision() == "0012"
 
 
 def test_alembic_cli_path_uses_database_url(
