@@ -52,7 +52,7 @@ def stretchbot_command() -> list[str]:
 
 def clean_environ() -> dict[str, str]:
     """os.environ without anything that configures the bot (no stray setting leaks in)."""
-    names = set(Settings.model_fields)
+    names = set(Settings.FIELDS)
     return {
         k: v
         for k, v in os.environ.items()
