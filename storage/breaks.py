@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import BreakChange, ChannelKey, MarkChange, MarkOutcome
-from storage.db import Database, channel_pk, require_aware
+from storage.db import Database, require_aware
 from storage.models import (
     BigIntId,
     BreakMarkRow,
@@ -65,6 +65,25 @@ _COUNTS_BY_PERSON = (
     .group_by(BreakRow.person_id)
 )
 
+# Built once (bound parameters): every `/stretch stats`, team board and Home tab reads it.
+_BREAK_TIMES = (
+    select(BreakRow.person_id, BreakRow.logged_at)
+    .where(
+        BreakRow.channel_pk
+        == select(ChannelRow.id)
+        .where(
+            ChannelRow.platform == bindparam("platform"),
+            ChannelRow.team_id == bindparam("team_id"),
+            ChannelRow.channel_id == bindparam("channel_id"),
+        )
+        .scalar_subquery(),
+        BreakRow.logged_at >= bindparam("since", type_=UTCDateTime()),
+    )
+    .order_by(BreakRow.logged_at, BreakRow.id)
+)
+_BREAK_TIMES_OF = _BREAK_TIMES.where(
+    BreakRow.person_id.in_(bindparam("person_ids", expanding=True))
+)
 
 # Marks found by their message (SqlBreakRepository.apply_marks): a handful of statements per
 # batch of any size, built once per dialect. Each batch's keys go in as one JSON array of
@@ -419,13 +438,16 @@ class SqlBreakRepository:
         require_aware(since=since)
         if person_ids is not None and not person_ids:
             return []
-        query = (
-            select(BreakRow.person_id, BreakRow.logged_at)
-            .where(BreakRow.channel_pk == channel_pk(channel).scalar_subquery())
-            .where(BreakRow.logged_at >= since)
-            .order_by(BreakRow.logged_at, BreakRow.id)
-        )
+        params: dict[str, Any] = {
+            "platform": channel.platform,
+            "team_id": channel.team_id,
+            "channel_id": channel.channel_id,
+            "since": since,
+        }
+        statement = _BREAK_TIMES
         if person_ids is not None:
-            query = query.where(BreakRow.person_id.in_(person_ids))
-        async with self._db.read() as session:
-            return [(person, logged_at) for person, logged_at in await session.execute(query)]
+            statement, params["person_ids"] = _BREAK_TIMES_OF, list(person_ids)
+        async with self._db.connect() as conn:
+            return [
+                (person, logged_at) for person, logged_at in await conn.execute(statement, params)
+            ]

@@ -205,7 +205,17 @@ class Database:
             raise ValueError(f"unsupported database dialect {self.dialect!r}")
         self.clock = clock
         self.engine = engine
-        self._reads = async_sessionmaker(engine, expire_on_commit=False)
+        # One statement needs no transaction around it: on Postgres reads run in autocommit,
+        # which saves the BEGIN and ROLLBACK round trips (two of the three a one-statement read
+        # cost). Under READ COMMITTED, Postgres's level here, every statement of a transaction
+        # takes its own snapshot anyway, so a read session of several statements sees nothing
+        # different. SQLite's async path keeps its own BEGIN (see storage.engine).
+        self._single = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else engine
+        )
+        self._reads = async_sessionmaker(self._single, expire_on_commit=False)
         # On SQLite, writers take the write lock at BEGIN (see storage.engine.SQLITE_BEGIN);
         # Postgres ignores the option.
         self._writes = async_sessionmaker(
@@ -219,13 +229,6 @@ class Database:
         # conversations, whatever their clocks) queues in the same line.
         self._write_turn = sqlite_write_turn(engine) if self.dialect == "sqlite" else None
         self._inline = inline_reader(engine)
-        # One statement needs no transaction around it: on Postgres that saves the BEGIN and
-        # ROLLBACK round trips (SQLite's async path has its own BEGIN, see storage.engine).
-        self._single = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self.dialect == "postgresql"
-            else engine
-        )
 
     @classmethod
     def shared(cls, engine: AsyncEngine, clock: Clock = utc_now) -> Database:
@@ -267,13 +270,15 @@ class Database:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection for hot read-only queries (no ORM session around them)."""
-        async with self.engine.connect() as conn:
+        """A Core connection for hot read-only queries (no ORM session around them); in
+        autocommit on Postgres (one round trip per statement, no BEGIN/ROLLBACK)."""
+        async with self._single.connect() as conn:
             yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; whatever it did is rolled back on exit."""
+        """A session for reads only, in autocommit on Postgres (see `__init__`): never write
+        through it (a write would be kept at once); use `write()`."""
         async with self._reads() as session:
             yield session
 
