@@ -424,9 +424,8 @@ class SqlBreakRepository:
             "since": since or _NEVER_BEFORE,
             "until": until or _NEVER_AFTER,
         }
-        async with self._db.connect() as conn:
-            rows = await conn.execute(_COUNTS_BY_PERSON, params)
-            return {person: int(count) for person, count in rows}
+        rows = await self._db.all(_COUNTS_BY_PERSON, params)
+        return {person: int(count) for person, count in rows}
 
     async def break_times(
         self, *, channel: ChannelKey, since: datetime, person_ids: list[str] | None = None
@@ -447,7 +446,4 @@ class SqlBreakRepository:
         statement = _BREAK_TIMES
         if person_ids is not None:
             statement, params["person_ids"] = _BREAK_TIMES_OF, list(person_ids)
-        async with self._db.connect() as conn:
-            return [
-                (person, logged_at) for person, logged_at in await conn.execute(statement, params)
-            ]
+        return [(person, logged_at) for person, logged_at in await self._db.all(statement, params)]

@@ -113,6 +113,20 @@ class InlineReader:
         self._idle = conn
         return row
 
+    def all(self, statement: Executable, params: Mapping[str, Any]) -> list[Any]:
+        """Every row of `statement` (a read of one channel's rows: an index range)."""
+        conn, self._idle = self._idle, None
+        if conn is None:
+            conn = self._engine.connect()
+        try:
+            rows = list(conn.execute(statement, params))
+            conn.rollback()
+        except BaseException:
+            conn.close()
+            raise
+        self._idle = conn
+        return rows
+
     def dispose(self) -> None:
         """Close the connections (a later call opens a new one)."""
         idle, self._idle = self._idle, None
@@ -267,6 +281,20 @@ class Database:
             return None if record is None else driver.row(*record)
         async with self._single.connect() as conn:
             return (await conn.execute(statement, params)).first()
+
+    async def all(self, statement: Executable, params: dict[str, Any]) -> list[Any]:
+        """Every row of one read-only statement over an index range of one channel's rows
+        (its slot outcomes of four weeks, its break times): on SQLite inline on this thread
+        like `first` (each aiosqlite read took ~8 hops to its thread and back, most of the
+        CPU of `/stretch status` once it showed the team goal and slot insights), through
+        aiosqlite when the file is busy; on Postgres in autocommit, one round trip."""
+        if self._inline is not None:
+            try:
+                return self._inline.all(statement, params)
+            except OperationalError:
+                pass  # busy or locked: wait for it the async way
+        async with self._single.connect() as conn:
+            return list(await conn.execute(statement, params))
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
