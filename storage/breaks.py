@@ -424,7 +424,7 @@ class SqlBreakRepository:
             "since": since or _NEVER_BEFORE,
             "until": until or _NEVER_AFTER,
         }
-        rows = await self._db.all(_COUNTS_BY_PERSON, params)
+        rows = await self._db.all(_COUNTS_BY_PERSON, params, driver=True)
         return {person: int(count) for person, count in rows}
 
     async def break_times(
@@ -446,4 +446,7 @@ class SqlBreakRepository:
         statement = _BREAK_TIMES
         if person_ids is not None:
             statement, params["person_ids"] = _BREAK_TIMES_OF, list(person_ids)
-        return [(person, logged_at) for person, logged_at in await self._db.all(statement, params)]
+        return [
+            (person, logged_at)
+            for person, logged_at in await self._db.all(statement, params, driver=True)
+        ]

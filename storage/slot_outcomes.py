@@ -53,5 +53,5 @@ class SqlSlotOutcomeRepository:
             "since": since,
             "until": until,
         }
-        rows = await self._db.all(_OUTCOMES, params)
+        rows = await self._db.all(_OUTCOMES, params, driver=True)
         return [(slot_at, bool(answered)) for slot_at, answered in rows if slot_at is not None]
