@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     delete,
     exists,
@@ -63,6 +64,34 @@ _COUNTS_BY_PERSON = (
         BreakRow.logged_at < bindparam("until", type_=UTCDateTime()),
     )
     .group_by(BreakRow.person_id)
+)
+
+# Built once: `/stretch stats`'s three figures (breaks since two instants and in all, bounded
+# like `counts`) for one person in one statement, on ix_breaks_person_logged.
+_PERSON_COUNTS = select(
+    func.coalesce(
+        func.sum(case((BreakRow.logged_at >= bindparam("first", type_=UTCDateTime()), 1), else_=0)),
+        0,
+    ),
+    func.coalesce(
+        func.sum(
+            case((BreakRow.logged_at >= bindparam("second", type_=UTCDateTime()), 1), else_=0)
+        ),
+        0,
+    ),
+    func.count(),
+).where(
+    BreakRow.channel_pk
+    == select(ChannelRow.id)
+    .where(
+        ChannelRow.platform == bindparam("platform"),
+        ChannelRow.team_id == bindparam("team_id"),
+        ChannelRow.channel_id == bindparam("channel_id"),
+    )
+    .scalar_subquery(),
+    BreakRow.person_id == bindparam("person_id"),
+    BreakRow.logged_at >= bindparam("since", type_=UTCDateTime()),
+    BreakRow.logged_at < bindparam("until", type_=UTCDateTime()),
 )
 
 # Built once (bound parameters): every `/stretch stats`, team board and Home tab reads it.
@@ -426,6 +455,26 @@ class SqlBreakRepository:
         }
         rows = await self._db.all(_COUNTS_BY_PERSON, params, driver=True)
         return {person: int(count) for person, count in rows}
+
+    async def person_counts(
+        self, *, channel: ChannelKey, person_id: str, since: tuple[datetime, datetime]
+    ) -> tuple[int, int, int]:
+        """The person's breaks in the channel since each of the two instants, and in all: what
+        `counts` gives them for those `since` values (and None), in one statement."""
+        require_aware(first=since[0], second=since[1])
+        params = {
+            "platform": channel.platform,
+            "team_id": channel.team_id,
+            "channel_id": channel.channel_id,
+            "person_id": person_id,
+            "first": since[0],
+            "second": since[1],
+            "since": _NEVER_BEFORE,
+            "until": _NEVER_AFTER,
+        }
+        rows = await self._db.all(_PERSON_COUNTS, params, driver=True)
+        first, second, total = rows[0]
+        return int(first), int(second), int(total)
 
     async def break_times(
         self, *, channel: ChannelKey, since: datetime, person_ids: list[str] | None = None
