@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from bench import commands, fanout, home, leaderboard, reactions, team_board, weekly_recap
+from bench import (
+    commands,
+    fanout,
+    home,
+    leaderboard,
+    reactions,
+    roundtrips,
+    team_board,
+    weekly_recap,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,6 +140,20 @@ def test_commands_postgres(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 HOME = ["--people", "6", "--channels", "40", "--rounds", "1", "--warmup", "1"]
+
+
+@needs_postgres
+def test_roundtrips_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    """The reads behind the private answers are one round trip per statement (no BEGIN and
+    ROLLBACK): status 3 (channel, team history, slot outcomes), stats 3; main had 7 and 13."""
+    out = run_bench(roundtrips.main, ["--postgres", POSTGRES_URL], capsys)
+    found = {
+        line.split()[1]: int(line.split()[2])
+        for line in out.splitlines()
+        if line.startswith("/stretch ") and len(line.split()) > 2 and line.split()[2].isdigit()
+    }
+    assert found.get("status") == 3 and found.get("stats") == 3, out
+    assert found.get("leaderboard", 99) <= 3, out
 
 
 def test_home_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
