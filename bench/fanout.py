@@ -63,7 +63,7 @@ SPEC = ScheduleSpec(
     weekdays=frozenset(range(7)),
 )
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Time to move!* bench"}}]
-GOAL_RATIO = 1.3
+GOAL_RATIO = 1.2  # issue 15 (was 1.3)
 
 
 def channel_keys(workspaces: int, per_workspace: int) -> list[ChannelKey]:

@@ -48,7 +48,7 @@ from bot.ports import ChannelKey
 from storage.models import NudgeRow
 from tests.fakes import slack_payloads as payloads
 
-GOAL_RATIO = 0.5
+GOAL_RATIO = 0.8  # issue 15 (was 0.5)
 BASE_TS = 1_700_000_000
 EXERCISE = "glute-squeezes"
 

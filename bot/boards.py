@@ -122,15 +122,15 @@ class BoardService:
         """The person's breaks in the channel this week, this month and in all, and streak."""
         now = self.clock()
         tz = state.tz(self.default_tz)
-        figures = []
-        for period in ("week", "month", "all"):
-            since = leaderboard.period_start(period, now=now, tz=tz)
-            counts = await self.storage.breaks.counts(channel=state.key, since=since)
-            figures.append(counts.get(person_id, 0))
+        week_start = leaderboard.period_start("week", now=now, tz=tz)
+        month_start = leaderboard.period_start("month", now=now, tz=tz)
+        assert week_start is not None and month_start is not None  # only "all" has none
+        week, month, total = await self.storage.breaks.person_counts(
+            channel=state.key, person_id=person_id, since=(week_start, month_start)
+        )
         streak = (await self.streak_records(state, [person_id], now)).get(
             person_id, leaderboard.Streak(0)
         )
-        week, month, total = figures
         scheduled = self._scheduled_days(state)
         today = now.astimezone(ZoneInfo(tz)).date()
         ahead = (today + timedelta(days=n) for n in range(1, 15))

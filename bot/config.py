@@ -1,4 +1,13 @@
-"""Typed settings from the environment and a `.env` file; the only reader of `os.environ`."""
+"""Typed settings from the environment and a `.env` file; the only reader of `os.environ`.
+
+The rules are pydantic-settings models (`bot.config_model`). Reading them costs ~8 MB of
+resident memory (pydantic, pydantic-core, pydantic-settings), a tenth of the running bot's, for
+a handful of values read once. So settings are read here first, by the same precedence (given
+values, then the process environment, then `.env`, then the defaults) and the same check
+functions; any value this quick path does not vouch for (a number not spelt in plain digits, a
+value a check refuses, a `.env` that is not a regular file, ...) sends the whole read to the
+pydantic models, which give the answer and every error message. Both readers agree by
+construction, and `tests/unit/test_config_reader.py` compares them value by value."""
 
 from __future__ import annotations
 
@@ -7,13 +16,11 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from bot.reminders import BusyStatus
+if TYPE_CHECKING:
+    from bot.reminders import BusyStatus
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///stretchbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -79,14 +86,18 @@ _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-def _teams_app_id(value: str) -> str:
+# ---- checks: one per setting, shared by the quick path and the pydantic models ----------------
+# Each returns the value to keep or raises ValueError with the message shown after the name.
+
+
+def check_teams_app_id(value: str) -> str:
     value = value.strip()
     if value and not _GUID.match(value):
         raise ValueError("is not an app id (a GUID like 00000000-0000-0000-0000-000000000000)")
     return value
 
 
-def _listen_host(value: str) -> str:
+def check_listen_host(value: str) -> str:
     """`value` if it is an IP address or a host name; "999.1.1.1" is neither (it is no IPv4
     address, and a host name's last label is never all digits)."""
     value = value.strip()
@@ -107,7 +118,7 @@ def _listen_host(value: str) -> str:
     return value
 
 
-def _https_url(value: str) -> str:
+def check_https_url(value: str) -> str:
     """`value` if it is an https URL, or an http one to this machine (a local fake or a
     tunnel's local end), where nothing sent over it can be read on the way."""
     value = value.strip()
@@ -125,7 +136,7 @@ def _https_url(value: str) -> str:
     return value
 
 
-def _known_timezone(value: str) -> str:
+def check_known_timezone(value: str) -> str:
     """The IANA name for `value` in any case, as `/stretch every ... tz` accepts it."""
     from bot.schedules import canonical_timezone  # the parser's rule, so both agree
 
@@ -133,6 +144,104 @@ def _known_timezone(value: str) -> str:
     if zone is None:
         raise ValueError(f"is not a known timezone ({value.strip()!r})")
     return zone
+
+
+def check_database_url(value: str) -> str:
+    value = value.strip()
+    if value.startswith("sqlite:///"):
+        value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+    elif value.startswith(("postgres://", "postgresql://")):
+        value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+    if not value.startswith(("sqlite+aiosqlite:///", "postgresql+asyncpg://")):
+        raise ValueError("is not a supported database URL")
+    return value
+
+
+def check_encryption_key(value: str) -> str:
+    parse_keys(value)  # ValueError names the bad key's position, never the key
+    return value.strip()
+
+
+def check_bot_token(value: str) -> str:
+    value = value.strip()  # required unless in OAuth mode: see mode_error
+    if value and not value.startswith("xoxb-"):
+        raise ValueError("must be a bot token starting with xoxb-")
+    return value
+
+
+def check_app_token(value: str) -> str:
+    value = value.strip()
+    if value and not value.startswith("xapp-"):
+        raise ValueError("must be an app-level token starting with xapp-")
+    return value
+
+
+def check_api_url(value: str) -> str:
+    value = value.strip()
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http(s) URL")
+    return value if value.endswith("/") else value + "/"
+
+
+def check_oauth_url(value: str) -> str:
+    # Both carry OAuth codes and state: in clear text anyone on the path could install
+    # the bot into their workspace or take the code.
+    return check_https_url(value)
+
+
+def check_authorize_url(value: str) -> str:
+    return check_https_url(value) or DEFAULT_SLACK_AUTHORIZE_URL
+
+
+def check_public_url(value: str) -> str:
+    """The bot's public https address (pictures are fetched from it), without a trailing /."""
+    try:
+        value = check_https_url(value)
+    except ValueError as exc:
+        if "plain http" in str(exc):
+            raise ValueError(
+                "is a plain http URL: Slack and Teams fetch pictures only over https"
+            ) from None
+        raise
+    if value and (urlsplit(value).query or urlsplit(value).fragment):
+        raise ValueError("has a query or fragment: use the plain address")
+    return value.rstrip("/")
+
+
+# What pydantic reads as a bool (any case), and what this quick path reads alike.
+TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})
+FALSE_WORDS = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def _strip(value: str) -> str:
+    return value.strip()
+
+
+def teams_error(teams: Mapping[str, str]) -> str | None:
+    """Teams is all three settings or none: "NAME: is not set" for the first one missing."""
+    if any(teams.values()):
+        for name, value in teams.items():
+            if not value:
+                return f"{name}: is not set"
+    return None
+
+
+def mode_error(
+    client_id: str, client_secret: str, bot_token: str, app_token: str, signing_secret: str
+) -> str | None:
+    """ "NAME: why" when the Slack settings make no mode (token or OAuth; Socket or HTTP)."""
+    if client_id or client_secret:
+        if not client_id:
+            return "SLACK_CLIENT_ID: is not set"
+        if not client_secret:
+            return "SLACK_CLIENT_SECRET: is not set"
+    elif not bot_token:
+        return "SLACK_BOT_TOKEN: is not set"
+    if not app_token and not signing_secret.strip():
+        # Neither mode is configured. The quick start (README) runs in Socket Mode, so
+        # its missing piece is the app token; HTTP mode is the hint's alternative.
+        return "SLACK_APP_TOKEN: is not set (Socket Mode needs it)"
+    return None
 
 
 class ConfigError(Exception):
@@ -159,32 +268,75 @@ def parse_keys(value: str) -> list[str]:
     return keys
 
 
-class DatabaseSettings(BaseSettings):
+# ---- the settings ----------------------------------------------------------------------------
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
+# Whole numbers and ranges, as the pydantic models' Field(ge=..., le=...).
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "DATA_RETENTION_DAYS": (0, 3650),
+    "NOW_COOLDOWN_MINUTES": (0, 1440),
+    "COMMANDS_PER_MINUTE": (1, 1000),
+    "PORT": (0, 65535),
+    "NUDGE_GRACE_MINUTES": (0, 1440),
+    "POST_CONCURRENCY": (1, 1000),
+    "SLACK_WORKSPACE_CONCURRENCY": (1, 100),
+    "REMINDER_RETRY_MINUTES": (1, 240),
+}
+FLOAT_RANGES: dict[str, tuple[float, float]] = {"SCHEDULER_POLL_SECONDS": (0.5, 30.0)}
+# The check of each text setting, in the order the pydantic models apply them.
+TEXT_CHECKS: dict[str, Any] = {
+    "DATABASE_URL": check_database_url,
+    "STRETCHBOT_ENCRYPTION_KEY": check_encryption_key,
+    "SLACK_BOT_TOKEN": check_bot_token,
+    "SLACK_CLIENT_ID": _strip,
+    "SLACK_CLIENT_SECRET": _strip,
+    "SLACK_REDIRECT_URI": check_oauth_url,
+    "SLACK_AUTHORIZE_URL": check_authorize_url,
+    "SLACK_APP_TOKEN": check_app_token,
+    "SLACK_API_URL": check_api_url,
+    "HOST": check_listen_host,
+    "DEFAULT_TIMEZONE": check_known_timezone,
+    "PUBLIC_URL": check_public_url,
+    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": check_teams_app_id,
+    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": _strip,
+    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID": _strip,
+}
+# Plain digits (what `int()` and pydantic-core read alike); a decimal with digits on both sides.
+_PLAIN_INT = re.compile(r"[0-9]{1,18}")
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
+
+
+class _Unusual(Exception):
+    """The quick path does not vouch for a value: the pydantic models decide."""
+
+
+class _SettingsBase:
+    """Settings read from given values, the environment and `.env` (see the module docstring).
+    `Cls(_env_file=None, **values)` reads like `load_...(values, env_file=None)`."""
+
+    FIELDS: ClassVar[dict[str, type]] = {}
+
+    def __init__(self, _env_file: str | None = ".env", **values: Any) -> None:
+        self.__dict__.update(_read(type(self), values, _env_file))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}=..." for name in self.FIELDS)
+        return f"{type(self).__name__}({shown})"
+
+
+class DatabaseSettings(_SettingsBase):
     """What `stretchbot db ...` needs: only the database."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
-    )
+    FIELDS: ClassVar[dict[str, type]] = {"DATABASE_URL": str, "LOG_LEVEL": str}
 
     DATABASE_URL: str = DEFAULT_DATABASE_URL
-    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-    @field_validator("LOG_LEVEL", mode="before")
-    @classmethod
-    def _upper_level(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("DATABASE_URL")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        value = value.strip()
-        if value.startswith("sqlite:///"):
-            value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
-        elif value.startswith(("postgres://", "postgresql://")):
-            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
-        if not value.startswith(("sqlite+aiosqlite:///", "postgresql+asyncpg://")):
-            raise ValueError("is not a supported database URL")
-        return value
+    LOG_LEVEL: LogLevel = "INFO"
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -196,42 +348,71 @@ class DatabaseSettings(BaseSettings):
 class MaintenanceSettings(DatabaseSettings):
     """What the maintenance commands (`purge`, `export`, `rotate-key`) need besides the database."""
 
-    DATA_RETENTION_DAYS: int = Field(default=30, ge=0, le=3650)
-    STRETCHBOT_ENCRYPTION_KEY: str = ""
+    FIELDS: ClassVar[dict[str, type]] = {
+        **DatabaseSettings.FIELDS,
+        "DATA_RETENTION_DAYS": int,
+        "STRETCHBOT_ENCRYPTION_KEY": str,
+    }
 
-    @field_validator("STRETCHBOT_ENCRYPTION_KEY")
-    @classmethod
-    def _encryption_key(cls, value: str) -> str:
-        parse_keys(value)  # ValueError names the bad key's position, never the key
-        return value.strip()
+    DATA_RETENTION_DAYS: int = 30
+    STRETCHBOT_ENCRYPTION_KEY: str = ""
 
 
 class Settings(MaintenanceSettings):
     """Process settings for `stretchbot run`. Field names are the environment variable names."""
+
+    FIELDS: ClassVar[dict[str, type]] = {
+        **MaintenanceSettings.FIELDS,
+        "SLACK_BOT_TOKEN": str,
+        "SLACK_CLIENT_ID": str,
+        "SLACK_CLIENT_SECRET": str,
+        "SLACK_REDIRECT_URI": str,
+        "SLACK_AUTHORIZE_URL": str,
+        "NOW_COOLDOWN_MINUTES": int,
+        "COMMANDS_PER_MINUTE": int,
+        "SLACK_SIGNING_SECRET": str,
+        "SLACK_APP_TOKEN": str,
+        "SLACK_API_URL": str,
+        "HOST": str,
+        "PORT": int,
+        "NUDGE_GRACE_MINUTES": int,
+        "SCHEDULER_POLL_SECONDS": float,
+        "POST_CONCURRENCY": int,
+        "SLACK_WORKSPACE_CONCURRENCY": int,
+        "DEFAULT_TIMEZONE": str,
+        "BUSY_STATUS_EMOJI": str,
+        "BUSY_STATUS_WORDS": str,
+        "REMINDER_RETRY_MINUTES": int,
+        "EXERCISE_PICTURES": bool,
+        "PUBLIC_URL": str,
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": str,
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": str,
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID": str,
+    }
 
     SLACK_BOT_TOKEN: str = ""
     SLACK_CLIENT_ID: str = ""
     SLACK_CLIENT_SECRET: str = ""
     SLACK_REDIRECT_URI: str = ""
     SLACK_AUTHORIZE_URL: str = DEFAULT_SLACK_AUTHORIZE_URL
-    NOW_COOLDOWN_MINUTES: int = Field(default=5, ge=0, le=1440)
-    COMMANDS_PER_MINUTE: int = Field(default=10, ge=1, le=1000)
+    NOW_COOLDOWN_MINUTES: int = 5
+    COMMANDS_PER_MINUTE: int = 10
     SLACK_SIGNING_SECRET: str = ""
     SLACK_APP_TOKEN: str = ""
     SLACK_API_URL: str = DEFAULT_SLACK_API_URL
     HOST: str = "0.0.0.0"
-    PORT: int = Field(default=3000, ge=0, le=65535)  # 0: any free port (tests)
-    NUDGE_GRACE_MINUTES: int = Field(default=10, ge=0, le=1440)
-    SCHEDULER_POLL_SECONDS: float = Field(default=5.0, ge=0.5, le=30, allow_inf_nan=False)
-    POST_CONCURRENCY: int = Field(default=8, ge=1, le=1000)
-    SLACK_WORKSPACE_CONCURRENCY: int = Field(default=4, ge=1, le=100)
+    PORT: int = 3000  # 0: any free port (tests)
+    NUDGE_GRACE_MINUTES: int = 10
+    SCHEDULER_POLL_SECONDS: float = 5.0
+    POST_CONCURRENCY: int = 8
+    SLACK_WORKSPACE_CONCURRENCY: int = 4
     DEFAULT_TIMEZONE: str = "UTC"
     # Personal reminders (bot/reminders.py): a status with one of these emoji or words means
     # "in a meeting" (comma-separated; empty: the defaults), and how long a reminder waits
     # when that status or a huddle says nothing about when it ends.
     BUSY_STATUS_EMOJI: str = ""
     BUSY_STATUS_WORDS: str = ""
-    REMINDER_RETRY_MINUTES: int = Field(default=15, ge=1, le=240)
+    REMINDER_RETRY_MINUTES: int = 15
     # Exercise pictures in nudges (on by default); the bot's public address, from which Slack
     # and Teams fetch them (without it, Slack gets each picture uploaded once per workspace).
     EXERCISE_PICTURES: bool = True
@@ -241,30 +422,10 @@ class Settings(MaintenanceSettings):
     CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET: str = ""
     CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID: str = ""
 
-    @field_validator("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID")
-    @classmethod
-    def _teams_client_id(cls, value: str) -> str:
-        return _teams_app_id(value)
-
-    @field_validator(
-        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET",
-        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID",
-    )
-    @classmethod
-    def _teams_strip(cls, value: str) -> str:
-        return value.strip()
-
-    @model_validator(mode="after")
-    def _teams(self) -> Settings:
-        teams = self.teams_sdk_settings()
-        if any(teams.values()):
-            for name, value in teams.items():
-                if not value:
-                    raise ValueError(f"{name}: is not set")
-        return self
-
     def busy_status(self) -> BusyStatus:
         """Which status emoji and words mean "in a meeting" (the defaults where unset)."""
+        from bot.reminders import BusyStatus
+
         default = BusyStatus()
         emoji = [e for e in self.BUSY_STATUS_EMOJI.split(",") if e.strip()]
         words = [w for w in self.BUSY_STATUS_WORDS.split(",") if w.strip()]
@@ -283,95 +444,9 @@ class Settings(MaintenanceSettings):
         """The Teams settings under their SDK keys, for `load_configuration_from_env`."""
         return {
             name: str(getattr(self, name))
-            for name in type(self).model_fields
+            for name in self.FIELDS
             if name.startswith(TEAMS_SETTINGS_PREFIX)
         }
-
-    @field_validator("SLACK_BOT_TOKEN")
-    @classmethod
-    def _bot_token(cls, value: str) -> str:
-        value = value.strip()  # required unless in OAuth mode: see _mode
-        if value and not value.startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with xoxb-")
-        return value
-
-    @field_validator("SLACK_APP_TOKEN")
-    @classmethod
-    def _app_token(cls, value: str) -> str:
-        value = value.strip()
-        if value and not value.startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp-")
-        return value
-
-    @field_validator("SLACK_API_URL")
-    @classmethod
-    def _api_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
-        return value if value.endswith("/") else value + "/"
-
-    @field_validator("HOST")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        return _listen_host(value)
-
-    @field_validator("DEFAULT_TIMEZONE")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        return _known_timezone(value)
-
-    @field_validator("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.strip()
-
-    @field_validator("PUBLIC_URL")
-    @classmethod
-    def _public_url(cls, value: str) -> str:
-        try:
-            value = _https_url(value)
-        except ValueError as exc:
-            if "plain http" in str(exc):
-                raise ValueError(
-                    "is a plain http URL: Slack and Teams fetch pictures only over https"
-                ) from None
-            raise
-        if value and (urlsplit(value).query or urlsplit(value).fragment):
-            raise ValueError("has a query or fragment: use the plain address")
-        return value.rstrip("/")
-
-    @field_validator("EXERCISE_PICTURES", mode="before")
-    @classmethod
-    def _pictures(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
-
-    @field_validator("SLACK_REDIRECT_URI", "SLACK_AUTHORIZE_URL")
-    @classmethod
-    def _oauth_url(cls, value: str) -> str:
-        # Both carry OAuth codes and state: in clear text anyone on the path could install
-        # the bot into their workspace or take the code.
-        return _https_url(value)
-
-    @field_validator("SLACK_AUTHORIZE_URL", mode="after")
-    @classmethod
-    def _authorize_url_default(cls, value: str) -> str:
-        return value or DEFAULT_SLACK_AUTHORIZE_URL
-
-    @model_validator(mode="after")
-    def _mode(self) -> Settings:
-        if self.SLACK_CLIENT_ID or self.SLACK_CLIENT_SECRET:
-            if not self.SLACK_CLIENT_ID:
-                raise ValueError("SLACK_CLIENT_ID: is not set")
-            if not self.SLACK_CLIENT_SECRET:
-                raise ValueError("SLACK_CLIENT_SECRET: is not set")
-        elif not self.SLACK_BOT_TOKEN:
-            raise ValueError("SLACK_BOT_TOKEN: is not set")
-        if not self.SLACK_APP_TOKEN and not self.SLACK_SIGNING_SECRET.strip():
-            # Neither mode is configured. The quick start (README) runs in Socket Mode, so
-            # its missing piece is the app token; HTTP mode is the hint's alternative.
-            raise ValueError("SLACK_APP_TOKEN: is not set (Socket Mode needs it)")
-        return self
 
     @property
     def socket_mode(self) -> bool:
@@ -383,7 +458,139 @@ class Settings(MaintenanceSettings):
         return bool(self.SLACK_CLIENT_ID and self.SLACK_CLIENT_SECRET)
 
 
-S = TypeVar("S", bound=BaseSettings)
+class TeamsAppSettings(_SettingsBase):
+    """What `stretchbot teams-package` needs: the bot's Microsoft App ID, if configured."""
+
+    FIELDS: ClassVar[dict[str, type]] = {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": str}
+
+    CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID: str = ""
+
+
+class PreviewSettings(_SettingsBase):
+    """What `stretchbot preview` needs: the timezone `run` gives a schedule that names none."""
+
+    FIELDS: ClassVar[dict[str, type]] = {"DEFAULT_TIMEZONE": str}
+
+    DEFAULT_TIMEZONE: str = "UTC"
+
+
+S = TypeVar("S", bound=_SettingsBase)
+
+
+def _read(
+    cls: type[_SettingsBase], values: Mapping[str, Any], env_file: str | None
+) -> dict[str, Any]:
+    """The checked values of `cls`'s fields: from the quick path, or from the pydantic models
+    when it does not vouch for every value (they raise ConfigError for a bad one)."""
+    try:
+        return _quick(cls, _sources(cls, values, env_file))
+    except _Unusual:
+        from bot.config_model import validate  # pydantic: only for what the quick path declines
+
+        return validate(cls.__name__, values, env_file)
+
+
+def _sources(
+    cls: type[_SettingsBase], values: Mapping[str, Any], env_file: str | None
+) -> dict[str, Any]:
+    """The raw value of each field that is set, as pydantic-settings ranks its sources: given
+    values, then the process environment, then the `.env` file (missing: no values)."""
+    merged: dict[str, Any] = {}
+    if env_file is not None:
+        path = Path(env_file).expanduser()
+        if path.is_fifo():  # read once only: leave it to pydantic-settings
+            raise _Unusual
+        if path.is_file():
+            from dotenv import dotenv_values  # what pydantic-settings reads it with
+
+            try:
+                file_values = dotenv_values(path, encoding="utf-8")
+            except Exception:  # undecodable, unreadable: pydantic-settings says how
+                raise _Unusual from None
+            for name in cls.FIELDS:
+                if name in file_values:
+                    if file_values[name] is None:  # `NAME` with no `=`
+                        raise _Unusual
+                    merged[name] = file_values[name]
+    merged.update({name: os.environ[name] for name in cls.FIELDS if name in os.environ})
+    merged.update({name: values[name] for name in cls.FIELDS if name in values})
+    return merged
+
+
+def _quick(cls: type[_SettingsBase], raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, kind in cls.FIELDS.items():
+        if name not in raw:
+            out[name] = getattr(cls, name)  # defaults are not checked (nor by pydantic)
+            continue
+        value = raw[name]
+        if kind is int:
+            out[name] = _whole_number(name, value)
+        elif kind is float:
+            out[name] = _decimal(name, value)
+        elif kind is bool:
+            out[name] = _boolean(value)
+        elif type(value) is not str:
+            raise _Unusual
+        elif name == "LOG_LEVEL":
+            if value.upper() not in LOG_LEVELS:
+                raise _Unusual
+            out[name] = value.upper()
+        elif name in TEXT_CHECKS:
+            try:
+                out[name] = TEXT_CHECKS[name](value)
+            except ValueError:
+                raise _Unusual from None
+        else:
+            out[name] = value
+    if issubclass(cls, Settings):
+        teams = {name: out[name] for name in out if name.startswith(TEAMS_SETTINGS_PREFIX)}
+        if teams_error(teams) or mode_error(
+            out["SLACK_CLIENT_ID"],
+            out["SLACK_CLIENT_SECRET"],
+            out["SLACK_BOT_TOKEN"],
+            out["SLACK_APP_TOKEN"],
+            out["SLACK_SIGNING_SECRET"],
+        ):
+            raise _Unusual
+    return out
+
+
+def _whole_number(name: str, value: Any) -> int:
+    if type(value) is int:
+        number = value
+    elif type(value) is str and _PLAIN_INT.fullmatch(value):
+        number = int(value)
+    else:
+        raise _Unusual
+    low, high = INT_RANGES[name]
+    if not low <= number <= high:
+        raise _Unusual
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    word = value.strip().lower() if type(value) is str else None
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise _Unusual
+
+
+def _decimal(name: str, value: Any) -> float:
+    if type(value) is float:
+        number = value
+    elif type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
+        number = float(value)
+    else:
+        raise _Unusual
+    low, high = FLOAT_RANGES[name]
+    if not low <= number <= high:  # also false for nan
+        raise _Unusual
+    return number
 
 
 def load_settings(
@@ -404,42 +611,12 @@ def load_database_settings(
     return _load(DatabaseSettings, env, env_file)
 
 
-class TeamsAppSettings(BaseSettings):
-    """What `stretchbot teams-package` needs: the bot's Microsoft App ID, if configured."""
-
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
-    )
-
-    CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID: str = ""
-
-    @field_validator("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID")
-    @classmethod
-    def _client_id(cls, value: str) -> str:
-        return _teams_app_id(value)
-
-
 def load_teams_app_id(
     env: Mapping[str, str] | None = None, *, env_file: str | None = ".env"
 ) -> str:
     """The Teams app (bot) id from the environment or `.env`; "" when not configured."""
     settings = _load(TeamsAppSettings, env, env_file)
     return settings.CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID
-
-
-class PreviewSettings(BaseSettings):
-    """What `stretchbot preview` needs: the timezone `run` gives a schedule that names none."""
-
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
-    )
-
-    DEFAULT_TIMEZONE: str = "UTC"
-
-    @field_validator("DEFAULT_TIMEZONE")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        return _known_timezone(value)
 
 
 def load_default_timezone(
@@ -461,37 +638,6 @@ def load_maintenance_settings(
 
 
 def _load(cls: type[S], env: Mapping[str, str] | None, env_file: str | None) -> S:
-    source = dict(os.environ if env is None else env)
-    known = {name: source[name] for name in cls.model_fields if name in source}
-    try:
-        # Explicit values win over the .env file, as with pydantic-settings' own precedence.
-        return cls(_env_file=env_file, **known)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise ConfigError(_first_error_line(exc)) from None
-
-
-def _first_error_line(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    loc = error.get("loc") or ()
-    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
-    name = str(loc[0]) if loc else ""
-    if not name and ":" in message:  # model-level errors carry the name in the message
-        name, message = (part.strip() for part in message.split(":", 1))
-    kind = str(error.get("type", ""))
-    value = error.get("input")
-    if kind == "missing":
-        message = "is not set"
-    elif isinstance(value, str) and not value.strip() and kind.endswith("_parsing"):
-        message = "is empty"
-    elif kind in ("int_parsing", "int_from_float"):
-        message = f"is not a whole number ({value!r})"
-    elif kind in ("float_parsing", "finite_number"):
-        message = f"is not a number ({value!r})"
-    elif kind.startswith(("greater_than", "less_than")):
-        message = f"is out of range ({value!r})"
-    elif kind == "bool_parsing":
-        message = f"is not on or off ({value!r})"
-    elif kind == "literal_error":
-        message = f"is not one of the allowed values ({value!r})"
-    hint = HINTS.get(name, "check its value")
-    return f"{name} {message}: {hint}."
+    source = os.environ if env is None else env
+    known = {name: source[name] for name in cls.FIELDS if name in source}
+    return cls(env_file, **known)

@@ -288,6 +288,12 @@ class BreakRepository(Protocol):
         """Breaks per person in the channel with `since <= logged_at < until`."""
         ...
 
+    async def person_counts(
+        self, *, channel: ChannelKey, person_id: str, since: tuple[datetime, datetime]
+    ) -> tuple[int, int, int]:
+        """One person's breaks in the channel since each of two instants, and in all."""
+        ...
+
     async def break_times(
         self, *, channel: ChannelKey, since: datetime, person_ids: list[str] | None = None
     ) -> list[tuple[str, datetime]]:

@@ -83,11 +83,11 @@ class TeamService:
         """The channel's team goal, goal streak, today's progress, freezes and slot insights
         (for `/stretch status` and the Home tab)."""
         now = now or self.clock()
-        history = await self._history(state, now)
         percent = teamgoal.goal_percent_of(state.team_goal)
         is_scheduled = scheduled_days(state)
         streak, today = 0, None
-        if percent is not None:
+        if percent is not None:  # the history only feeds the goal: no goal, no read
+            history = await self._history(state, now)
             streak = teamgoal.team_streak(
                 history.movers_by_day,
                 today=history.today,

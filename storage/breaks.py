@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     delete,
     exists,
@@ -32,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import BreakChange, ChannelKey, MarkChange, MarkOutcome
-from storage.db import Database, channel_pk, require_aware
+from storage.db import Database, require_aware
 from storage.models import (
     BigIntId,
     BreakMarkRow,
@@ -65,6 +66,53 @@ _COUNTS_BY_PERSON = (
     .group_by(BreakRow.person_id)
 )
 
+# Built once: `/stretch stats`'s three figures (breaks since two instants and in all, bounded
+# like `counts`) for one person in one statement, on ix_breaks_person_logged.
+_PERSON_COUNTS = select(
+    func.coalesce(
+        func.sum(case((BreakRow.logged_at >= bindparam("first", type_=UTCDateTime()), 1), else_=0)),
+        0,
+    ),
+    func.coalesce(
+        func.sum(
+            case((BreakRow.logged_at >= bindparam("second", type_=UTCDateTime()), 1), else_=0)
+        ),
+        0,
+    ),
+    func.count(),
+).where(
+    BreakRow.channel_pk
+    == select(ChannelRow.id)
+    .where(
+        ChannelRow.platform == bindparam("platform"),
+        ChannelRow.team_id == bindparam("team_id"),
+        ChannelRow.channel_id == bindparam("channel_id"),
+    )
+    .scalar_subquery(),
+    BreakRow.person_id == bindparam("person_id"),
+    BreakRow.logged_at >= bindparam("since", type_=UTCDateTime()),
+    BreakRow.logged_at < bindparam("until", type_=UTCDateTime()),
+)
+
+# Built once (bound parameters): every `/stretch stats`, team board and Home tab reads it.
+_BREAK_TIMES = (
+    select(BreakRow.person_id, BreakRow.logged_at)
+    .where(
+        BreakRow.channel_pk
+        == select(ChannelRow.id)
+        .where(
+            ChannelRow.platform == bindparam("platform"),
+            ChannelRow.team_id == bindparam("team_id"),
+            ChannelRow.channel_id == bindparam("channel_id"),
+        )
+        .scalar_subquery(),
+        BreakRow.logged_at >= bindparam("since", type_=UTCDateTime()),
+    )
+    .order_by(BreakRow.logged_at, BreakRow.id)
+)
+_BREAK_TIMES_OF = _BREAK_TIMES.where(
+    BreakRow.person_id.in_(bindparam("person_ids", expanding=True))
+)
 
 # Marks found by their message (SqlBreakRepository.apply_marks): a handful of statements per
 # batch of any size, built once per dialect. Each batch's keys go in as one JSON array of
@@ -405,9 +453,28 @@ class SqlBreakRepository:
             "since": since or _NEVER_BEFORE,
             "until": until or _NEVER_AFTER,
         }
-        async with self._db.connect() as conn:
-            rows = await conn.execute(_COUNTS_BY_PERSON, params)
-            return {person: int(count) for person, count in rows}
+        rows = await self._db.all(_COUNTS_BY_PERSON, params, driver=True)
+        return {person: int(count) for person, count in rows}
+
+    async def person_counts(
+        self, *, channel: ChannelKey, person_id: str, since: tuple[datetime, datetime]
+    ) -> tuple[int, int, int]:
+        """The person's breaks in the channel since each of the two instants, and in all: what
+        `counts` gives them for those `since` values (and None), in one statement."""
+        require_aware(first=since[0], second=since[1])
+        params = {
+            "platform": channel.platform,
+            "team_id": channel.team_id,
+            "channel_id": channel.channel_id,
+            "person_id": person_id,
+            "first": since[0],
+            "second": since[1],
+            "since": _NEVER_BEFORE,
+            "until": _NEVER_AFTER,
+        }
+        rows = await self._db.all(_PERSON_COUNTS, params, driver=True)
+        first, second, total = rows[0]
+        return int(first), int(second), int(total)
 
     async def break_times(
         self, *, channel: ChannelKey, since: datetime, person_ids: list[str] | None = None
@@ -419,16 +486,19 @@ class SqlBreakRepository:
         require_aware(since=since)
         if person_ids is not None and not person_ids:
             return []
-        query = (
-            select(BreakRow.person_id, BreakRow.logged_at)
-            .where(BreakRow.channel_pk == channel_pk(channel).scalar_subquery())
-            .where(BreakRow.logged_at >= since)
-            .order_by(BreakRow.logged_at, BreakRow.id)
-        )
+        params: dict[str, Any] = {
+            "platform": channel.platform,
+            "team_id": channel.team_id,
+            "channel_id": channel.channel_id,
+            "since": since,
+        }
+        statement = _BREAK_TIMES
         if person_ids is not None:
-            query = query.where(BreakRow.person_id.in_(person_ids))
-        async with self._db.read() as session:
-            return [(person, logged_at) for person, logged_at in await session.execute(query)]
+            statement, params["person_ids"] = _BREAK_TIMES_OF, list(person_ids)
+        return [
+            (person, logged_at)
+            for person, logged_at in await self._db.all(statement, params, driver=True)
+        ]
 
     async def movers(self, *, nudge_id: int) -> list[str]:
         """People with a break on the nudge, first mover first (its who-moved line)."""

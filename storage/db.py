@@ -13,7 +13,7 @@ import collections
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,6 +113,20 @@ class InlineReader:
         self._idle = conn
         return row
 
+    def all(self, statement: Executable, params: Mapping[str, Any]) -> list[Any]:
+        """Every row of `statement` (a read of one channel's rows: an index range)."""
+        conn, self._idle = self._idle, None
+        if conn is None:
+            conn = self._engine.connect()
+        try:
+            rows = list(conn.execute(statement, params))
+            conn.rollback()
+        except BaseException:
+            conn.close()
+            raise
+        self._idle = conn
+        return rows
+
     def dispose(self) -> None:
         """Close the connections (a later call opens a new one)."""
         idle, self._idle = self._idle, None
@@ -155,9 +169,24 @@ class DriverStatement:
     sql: str
     names: tuple[str, ...]  # parameter names in $1, $2, ... order
     row: Callable[..., Any]  # columns -> a row with the statement's column names as attributes
+    # Values bound in the statement itself (e.g. `status == "posted"`), by parameter name.
+    literals: Mapping[str, Any] = field(default_factory=dict)
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments ($1, $2, ...) for `params`."""
+        literals = self.literals
+        return [params[name] if name in params else literals[name] for name in self.names]
 
 
 _DRIVER_STATEMENTS: dict[Select[Any], DriverStatement] = {}
+
+
+def _driver_param(value: Any) -> bool:
+    """A parameter asyncpg takes as `UTCDateTime`/text would give it: text or an aware
+    datetime (timestamptz; asyncpg sends the instant, whatever its offset)."""
+    if isinstance(value, str):
+        return True
+    return isinstance(value, datetime) and value.utcoffset() is not None
 
 
 def driver_statement(statement: Select[Any], dialect: Dialect) -> DriverStatement:
@@ -166,10 +195,16 @@ def driver_statement(statement: Select[Any], dialect: Dialect) -> DriverStatemen
     if driver is None:
         compiled = statement.compile(dialect=dialect)
         columns = [str(column.key) for column in statement.selected_columns]
+        literals = {
+            name: value
+            for name, value in compiled.params.items()
+            if value is not None and isinstance(value, (str, int, bool))
+        }
         driver = _DRIVER_STATEMENTS[statement] = DriverStatement(
             sql=compiled.string,
             names=tuple(compiled.positiontup or ()),
-            row=collections.namedtuple("DriverRow", columns),
+            row=collections.namedtuple("DriverRow", columns, rename=True),
+            literals=literals,
         )
     return driver
 
@@ -205,7 +240,17 @@ class Database:
             raise ValueError(f"unsupported database dialect {self.dialect!r}")
         self.clock = clock
         self.engine = engine
-        self._reads = async_sessionmaker(engine, expire_on_commit=False)
+        # One statement needs no transaction around it: on Postgres reads run in autocommit,
+        # which saves the BEGIN and ROLLBACK round trips (two of the three a one-statement read
+        # cost). Under READ COMMITTED, Postgres's level here, every statement of a transaction
+        # takes its own snapshot anyway, so a read session of several statements sees nothing
+        # different. SQLite's async path keeps its own BEGIN (see storage.engine).
+        self._single = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else engine
+        )
+        self._reads = async_sessionmaker(self._single, expire_on_commit=False)
         # On SQLite, writers take the write lock at BEGIN (see storage.engine.SQLITE_BEGIN);
         # Postgres ignores the option.
         self._writes = async_sessionmaker(
@@ -219,13 +264,9 @@ class Database:
         # conversations, whatever their clocks) queues in the same line.
         self._write_turn = sqlite_write_turn(engine) if self.dialect == "sqlite" else None
         self._inline = inline_reader(engine)
-        # One statement needs no transaction around it: on Postgres that saves the BEGIN and
-        # ROLLBACK round trips (SQLite's async path has its own BEGIN, see storage.engine).
-        self._single = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self.dialect == "postgresql"
-            else engine
-        )
+        # False: `all` reads go through SQLAlchemy's async engine too, where statement events
+        # see them (for tests that look at the SQL or its plan).
+        self.direct_reads = True
 
     @classmethod
     def shared(cls, engine: AsyncEngine, clock: Clock = utc_now) -> Database:
@@ -259,21 +300,55 @@ class Database:
             async with self.engine.connect() as conn:
                 raw = await conn.get_raw_connection()
                 record = await raw.driver_connection.fetchrow(  # type: ignore[union-attr]
-                    driver.sql, *(params[name] for name in driver.names)
+                    driver.sql, *driver.arguments(params)
                 )
             return None if record is None else driver.row(*record)
         async with self._single.connect() as conn:
             return (await conn.execute(statement, params)).first()
 
+    async def all(
+        self, statement: Executable, params: dict[str, Any], *, driver: bool = False
+    ) -> list[Any]:
+        """Every row of one read-only statement over an index range of one channel's rows
+        (its slot outcomes of four weeks, its break times): on SQLite inline on this thread
+        like `first` (each aiosqlite read took ~8 hops to its thread and back, most of the
+        CPU of `/stretch status` once it showed the team goal and slot insights), through
+        aiosqlite when the file is busy; on Postgres in autocommit, one round trip, and with
+        `driver` (columns of text, numbers, booleans and `UTCDateTime` only) straight on
+        asyncpg when every parameter is text or an aware datetime (see `DriverStatement`)."""
+        if self._inline is not None and self.direct_reads:
+            try:
+                return self._inline.all(statement, params)
+            except OperationalError:
+                pass  # busy or locked: wait for it the async way
+        if (
+            driver
+            and self.direct_reads
+            and self.dialect == "postgresql"
+            and isinstance(statement, Select)
+            and all(_driver_param(value) for value in params.values())
+        ):
+            compiled = driver_statement(statement, self.engine.dialect)
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                records = await raw.driver_connection.fetch(  # type: ignore[union-attr]
+                    compiled.sql, *compiled.arguments(params)
+                )
+            return [compiled.row(*record) for record in records]
+        async with self._single.connect() as conn:
+            return list(await conn.execute(statement, params))
+
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection for hot read-only queries (no ORM session around them)."""
-        async with self.engine.connect() as conn:
+        """A Core connection for hot read-only queries (no ORM session around them); in
+        autocommit on Postgres (one round trip per statement, no BEGIN/ROLLBACK)."""
+        async with self._single.connect() as conn:
             yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; whatever it did is rolled back on exit."""
+        """A session for reads only, in autocommit on Postgres (see `__init__`): never write
+        through it (a write would be kept at once); use `write()`."""
         async with self._reads() as session:
             yield session
 

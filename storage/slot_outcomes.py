@@ -53,6 +53,5 @@ class SqlSlotOutcomeRepository:
             "since": since,
             "until": until,
         }
-        async with self._db.connect() as conn:
-            rows = await conn.execute(_OUTCOMES, params)
-            return [(slot_at, bool(answered)) for slot_at, answered in rows if slot_at is not None]
+        rows = await self._db.all(_OUTCOMES, params, driver=True)
+        return [(slot_at, bool(answered)) for slot_at, answered in rows if slot_at is not None]

@@ -26,6 +26,7 @@ from bench import (
     onboarding,
     reactions,
     retry_after,
+    roundtrips,
     team_board,
     weekly_recap,
     who_moved,
@@ -53,6 +54,9 @@ def memory_run() -> Iterator[subprocess.Popen[str]]:
             "--settle",
             "1",
             "--concurrent",
+            "--runs",
+            "1",
+            "--skip-teams",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -146,6 +150,20 @@ def test_commands_postgres(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 HOME = ["--people", "6", "--channels", "40", "--rounds", "1", "--warmup", "1"]
+
+
+@needs_postgres
+def test_roundtrips_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    """The reads behind the private answers are one round trip per statement (no BEGIN and
+    ROLLBACK): status 3 (channel, team history, slot outcomes), stats 3; main had 7 and 13."""
+    out = run_bench(roundtrips.main, ["--postgres", POSTGRES_URL], capsys)
+    found = {
+        line.split()[1]: int(line.split()[2])
+        for line in out.splitlines()
+        if line.startswith("/stretch ") and len(line.split()) > 2 and line.split()[2].isdigit()
+    }
+    assert found.get("status") == 3 and found.get("stats") == 3, out
+    assert found.get("leaderboard", 99) <= 3, out
 
 
 def test_home_sqlite(capsys: pytest.CaptureFixture[str]) -> None:

@@ -139,6 +139,32 @@ async def test_counts_per_person_within_bounds(storage: SqlStorage) -> None:
     assert await counts(channel=unknown, since=None) == {}
 
 
+async def test_person_counts_are_counts_for_one_person(storage: SqlStorage) -> None:
+    for n in range(4):
+        await posted_nudge(storage, message_id=f"m{n}")
+    await posted_nudge(storage, OTHER, message_id="m0")
+    logged = [T0 - timedelta(days=40), T0 - timedelta(days=1), T0, T0 + timedelta(days=7)]
+    await storage.breaks.apply_marks(
+        [add(f"m{n}", "U1", "button", at=at) for n, at in enumerate(logged)]
+        + [add("m1", "U2", "button"), add("m0", "U1", "button", key=OTHER)]
+    )
+    unknown = ChannelKey(platform="teams", team_id="x", channel_id="y")
+    for channel in (KEY, OTHER, unknown):
+        for person in ("U1", "U2", "U3"):
+            for first, second in [(T0, T0 - timedelta(days=30)), (T0 + timedelta(days=7), T0)]:
+                expected = []
+                for since in (first, second, None):
+                    counts = await storage.breaks.counts(channel=channel, since=since)
+                    expected.append(counts.get(person, 0))
+                found = await storage.breaks.person_counts(
+                    channel=channel, person_id=person, since=(first, second)
+                )
+                assert found == tuple(expected), (channel, person, first, second)
+    assert await storage.breaks.person_counts(
+        channel=KEY, person_id="U1", since=(T0, T0 - timedelta(days=30))
+    ) == (2, 3, 4)
+
+
 async def test_break_times_for_streaks(storage: SqlStorage) -> None:
     for n in range(3):
         await posted_nudge(storage, message_id=f"m{n}")

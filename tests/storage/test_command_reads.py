@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -116,5 +116,48 @@ async def test_no_inline_reader_on_postgres(postgres_url: str) -> None:
     engine = create_engine(postgres_url)
     try:
         assert inline_reader(engine) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_reads_a_channels_rows_inline_and_falls_back_when_busy(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The team reads of `/stretch status` and `stats` (slot outcomes, break times, counts)
+    never go through aiosqlite unless the file is busy, and give the same rows either way."""
+    engine = create_engine(sqlite_url)
+    try:
+        await run_migrations(engine)
+        storage = SqlStorage(engine)
+        await storage.channels.save(ChannelState(key=KEY, spec=SPEC, enabled=True))
+        since = T0 - timedelta(days=400)
+        reads = {
+            "outcomes": lambda: storage.slot_outcomes.slot_outcomes(
+                channel=KEY, since=since, until=T0
+            ),
+            "times": lambda: storage.breaks.break_times(channel=KEY, since=since),
+            "times of": lambda: storage.breaks.break_times(
+                channel=KEY, since=since, person_ids=["U1"]
+            ),
+            "counts": lambda: storage.breaks.counts(channel=KEY, since=since),
+        }
+        through_aiosqlite: list[str] = []
+        event.listen(
+            engine.sync_engine,
+            "before_cursor_execute",
+            lambda _c, _cur, statement, *_rest: through_aiosqlite.append(statement),
+        )
+        inline = {name: await read() for name, read in reads.items()}
+        assert through_aiosqlite == []
+
+        reader = inline_reader(engine)
+        assert reader is not None
+
+        def busy(*_args: object) -> None:
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+        monkeypatch.setattr(reader, "all", busy)
+        assert {name: await read() for name, read in reads.items()} == inline
+        assert len(through_aiosqlite) >= len(reads)
     finally:
         await engine.dispose()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from storage import engine as engine_module
 from storage.engine import (
@@ -94,6 +94,26 @@ async def test_postgres_engine_connects(postgres_url: str) -> None:
     try:
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_postgres_pool_keeps_a_command_burst_open(postgres_url: str) -> None:
+    """Both kinds of command work at full strength, the break writer and the scheduler hold
+    their connections at once without opening (and closing again) overflow ones."""
+    from handlers.slack.commands import COMMAND_WORKERS
+
+    engine = create_engine(postgres_url)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda *_args: opened.append(1))
+    try:
+        burst = 2 * COMMAND_WORKERS + 2
+        for _ in range(2):  # a second burst reuses the first one's connections
+            conns = [await engine.connect() for _ in range(burst)]
+            for conn in conns:
+                await conn.close()
+        assert len(opened) == burst
+        assert engine.pool.size() >= burst  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
 
