@@ -103,6 +103,16 @@ def use_locale(locale: str | None) -> Iterator[str]:
         _locale.reset(locale_token)
 
 
+def set_locale(locale: str | None) -> str:
+    """Build texts in `locale` from here on in this task (and the tasks it starts): for a
+    platform's edge that cannot wrap the work in `use_locale` (a Bolt middleware). Returns the
+    catalog locale chosen."""
+    chosen = supported_locale(locale) or SOURCE_LOCALE
+    _translations.set(translations_for(chosen))
+    _locale.set(chosen)
+    return chosen
+
+
 # ---- dates, times and numbers in the current locale ---------------------------------------
 
 # English by hand, not strftime: the same words whatever the process's C locale.

@@ -15,7 +15,9 @@ from bot import rules, schedules
 from bot.batching import BatchWriter
 from bot.decisions import log_decision
 from bot.exercises import RECENT_WINDOW, Exercise, pick_exercise
+from bot.i18n import use_locale
 from bot.installs import InstallService
+from bot.languages import channel_language
 from bot.metrics import Metrics
 from bot.ports import (
     ChannelKey,
@@ -362,7 +364,8 @@ class NudgeService:
 
     async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome:
         key, slot, exercise = claimed.state.key, claimed.slot, claimed.exercise
-        result = await self.chats[key.platform].post_nudge(key, exercise)
+        with use_locale(channel_language(claimed.state)):
+            result = await self.chats[key.platform].post_nudge(key, exercise)
         if result.ok and result.message_id:
             posted_at = self.clock()
             await self.posted_ids.put(PostedNudge(claimed.nudge.id, result.message_id, posted_at))

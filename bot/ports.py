@@ -53,6 +53,9 @@ class ChannelState:
     # the streak freezes each person gets per calendar week (bot.teamgoal has the defaults).
     team_goal: int = 50
     streak_freezes: int = 1
+    # The language texts to the channel are written in (a bot.i18n catalog locale); None: not
+    # chosen, so the language of whoever set the schedule (see bot.locales).
+    language: str | None = None
 
     def tz(self, default: str = "UTC") -> str:
         return self.spec.tz if self.spec else default

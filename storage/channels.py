@@ -107,6 +107,7 @@ def state_from_row(row: ChannelRow | Row[Any]) -> ChannelState:
         recent_exercises=_recent_from_text(row.recent_exercises),
         team_goal=row.team_goal,
         streak_freezes=row.streak_freezes,
+        language=row.language,
     )
 
 
@@ -162,6 +163,7 @@ class SqlChannelRepository:
             "updated_at": now,
             "team_goal": state.team_goal,
             "streak_freezes": state.streak_freezes,
+            "language": state.language,
         }
         if state.enabled:
             values["disabled_reason"] = None

@@ -119,6 +119,9 @@ class ChannelRow(Base):
     # Team mechanics (migration 0009): the goal in percent (0: off), freezes per person-week.
     team_goal: Mapped[int] = mapped_column(Integer, server_default=text("50"))
     streak_freezes: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # The channel's language, a catalog locale like 'de' or 'pt_BR' (migration 0015); NULL:
+    # not chosen yet (the texts go out in the language of whoever set the schedule, or English).
+    language: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("platform", "team_id", "channel_id", name="uq_channels_key"),

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "goal",
     "freezes",
     "seated",
+    "language",
     "stats",
     "privacy",
     "admins_only",

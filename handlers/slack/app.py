@@ -26,7 +26,16 @@ from bot.logs import loggable, raised_at, warn_limited
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.startup import StartupError
-from handlers.slack import actions, commands, events, home, messages, settings_modal, together
+from handlers.slack import (
+    actions,
+    commands,
+    events,
+    home,
+    messages,
+    reader,
+    settings_modal,
+    together,
+)
 from handlers.slack.acked import AckedWork
 from handlers.slack.chat import SlackChat, make_client
 from handlers.slack.delivery import ReplyPoster
@@ -394,6 +403,7 @@ def build_bolt_app(
         logger.error("listener failed on a %s request: %r", kind, error, exc_info=error)
         return None
 
+    reader.register(app, chat)
     listing = ChannelListing(chat.client)
     poster = ReplyPoster(chat)
     modal = SettingsModal(services, chat, listing, poster, work)

@@ -239,6 +239,9 @@ class TeamsChat:
     async def user_timezone(self, team_id: str, user_id: str) -> str | None:
         return self.directory.timezone(user_id)
 
+    async def user_locale(self, team_id: str, user_id: str) -> str | None:
+        return self.directory.locale(user_id)
+
     def workspace_prefix(self, team_id: str) -> str | None:
         """A personal chat is a workspace of its own (`<tenant>:<chat>`): `stats` there covers
         every team and chat of the tenant (`<tenant>:`), as `bot.home.SpansWorkspaces` says."""
