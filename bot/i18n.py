@@ -57,6 +57,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> str:
+    """Marks a text with its context for extraction (translate it with `pgettext`)."""
+    return message
+
+
 def supported_locale(value: str | None) -> str | None:
     """The catalog locale for a platform locale ('de-DE' -> 'de', 'pt-BR' -> 'pt_BR', 'ja-JP'
     -> 'ja', 'en-GB' -> 'en'), or None when there is no catalog for its language."""

@@ -85,6 +85,12 @@ def board_lines(board: Board) -> list[str]:
     return lines
 
 
+def board_heading(board: Board) -> str:
+    """A board's heading: 'Movement leaderboard: this week'."""
+    period = board.title[:1].lower() + board.title[1:]
+    return _("Movement leaderboard: {period}").format(period=period)
+
+
 def capitalize(text: str) -> str:
     return text[:1].upper() + text[1:]
 

@@ -57,7 +57,7 @@ def together_card(group: GroupBreak, names: Mapping[str, str], *, now: datetime)
         _text_block(title, weight="Bolder", size="Medium", style="heading")
     ]
     for n, move in enumerate(group.routine.moves, start=1):
-        body.append(_text_block(f"{n}. {move.name}: {move.dose}", spacing="Small"))
+        body.append(_text_block(f"{n}. {move.shown_name}: {move.shown_dose}", spacing="Small"))
     if group.routine.rounds > 1:
         body.append(
             _text_block(
