@@ -46,9 +46,9 @@ def goal_text(goal_percent: int | None) -> str:
     if goal_percent is None:
         return _("No team goal here (`/stretch goal 50%` sets one).")
     return _(
-        "Team goal: {percent}% of the people who moved in the last two weeks move on a "
+        "Team goal: {share} of the people who moved in the last two weeks move on a "
         "scheduled day."
-    ).format(percent=goal_percent)
+    ).format(share=f"{goal_percent}%")
 
 
 def team_streak_text(days: int) -> str:

@@ -127,10 +127,10 @@ def chart_card(chart: WeekChart) -> dict[str, Any]:
         body.append(
             _text_block(
                 ngettext(
-                    "Green: the team met its {percent}% goal ({count} day this week).",
-                    "Green: the team met its {percent}% goal ({count} days this week).",
+                    "Green: the team met its {share} goal ({count} day this week).",
+                    "Green: the team met its {share} goal ({count} days this week).",
                     chart.goal_days,
-                ).format(percent=chart.goal_percent, count=chart.goal_days),
+                ).format(share=f"{chart.goal_percent}%", count=chart.goal_days),
                 size="Small",
                 isSubtle=True,
             )
