@@ -71,7 +71,9 @@ def schedule_line(channel: HomeChannel, summary: HomeSummary) -> str:
     if channel.week_breaks or channel.streak:
         mine = _("You: {breaks} this week").format(breaks=count_breaks(channel.week_breaks))
         if channel.streak:
-            mine += _(", {days}-day streak").format(days=channel.streak)
+            mine += ngettext(", {days}-day streak", ", {days}-day streak", channel.streak).format(
+                days=channel.streak
+            )
         parts.append(mine + ".")
     return " ".join(parts)
 

@@ -76,7 +76,9 @@ def board_lines(board: Board) -> list[str]:
             "{rank}. <@{person}> {count} break", "{rank}. <@{person}> {count} breaks", entry.breaks
         ).format(rank=entry.rank, person=entry.person_id, count=entry.breaks)
         if entry.streak:
-            line += _(", {days}-day streak").format(days=entry.streak)
+            line += ngettext(", {days}-day streak", ", {days}-day streak", entry.streak).format(
+                days=entry.streak
+            )
             if entry.freezes:
                 line += " " + ngettext(
                     "({count} freeze used)", "({count} freezes used)", entry.freezes

@@ -22,7 +22,7 @@ def percent(share: float) -> str:
 
 def streak_text(days: int, freezes_used: int) -> str:
     """'12-day streak' or '12-day streak (1 freeze used)'."""
-    text = _("{days}-day streak").format(days=days)
+    text = ngettext("{days}-day streak", "{days}-day streak", days).format(days=days)
     if freezes_used:
         text += " " + ngettext(
             "({count} freeze used)", "({count} freezes used)", freezes_used
@@ -46,8 +46,7 @@ def goal_text(goal_percent: int | None) -> str:
     if goal_percent is None:
         return _("No team goal here (`/stretch goal 50%` sets one).")
     return _(
-        "Team goal: {share} of the people who moved in the last two weeks move on a "
-        "scheduled day."
+        "Team goal: {share} of the people who moved in the last two weeks move on a scheduled day."
     ).format(share=f"{goal_percent}%")
 
 
