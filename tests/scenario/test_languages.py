@@ -68,8 +68,7 @@ LANGUAGES = {
     "pt_BR": Expected(
         "pt-BR",
         "agendou pausas ativas aqui",
-        "Primeiro lembrete: <!date^EPOCH^{date_short_pretty} {time}|seg., 23 de nov., "
-        "09:45 CET>",
+        "Primeiro lembrete: <!date^EPOCH^{date_short_pretty} {time}|seg., 23 de nov., 09:45 CET>",
         "Pausa ativa: ",
         "1 pausa nesta semana",
         "Ranking de pausas ativas: esta semana",
