@@ -47,3 +47,13 @@ async def test_the_language_is_in_the_workspace_export(bot: BotDriver) -> None:
     [channels] = [table for table in tables if table.name == "channels"]
     row = dict(zip(channels.header, channels.rows[0], strict=True))
     assert row["language"] == "ja"
+
+
+async def test_help_lists_the_readers_own_command_words(bot: BotDriver) -> None:
+    bot.slack.set_user("U0001", locale="de-DE")
+    shown = await bot.command("hilfe")
+    assert shown is not None
+    assert "Auch auf Deutsch: `jetzt`, `alle`," in shown["text"], shown["text"]
+    assert "Beweg dich sanft" in shown["text"]  # the health note, translated
+    english = await bot.command("help", user="U0002")
+    assert english is not None and "In your language too" not in english["text"]
