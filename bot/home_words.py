@@ -11,7 +11,7 @@ from bot import rules
 from bot.home import HomeChannel, HomeSummary
 from bot.i18n import _, ngettext
 from bot.ports import ChannelKey
-from bot.replies import capitalize, count_breaks, when
+from bot.replies import capitalize, count_breaks, sentence, when
 
 
 def channel_ref(key: ChannelKey) -> str:
@@ -51,7 +51,7 @@ def schedule_line(channel: HomeChannel, summary: HomeSummary) -> str:
     spec = state.spec
     if spec is None:  # listed channels always have one; a stored row may lose it meanwhile
         return _("No schedule.")
-    parts = [capitalize(spec.describe()) + "."]
+    parts = [sentence(capitalize(spec.describe()))]
     if not state.enabled:
         parts.append(_("Off for now."))
     elif rules.is_paused(state, now) and rules.pause_end(state, now) is None:
@@ -74,7 +74,7 @@ def schedule_line(channel: HomeChannel, summary: HomeSummary) -> str:
             mine += ngettext(", {days}-day streak", ", {days}-day streak", channel.streak).format(
                 days=channel.streak
             )
-        parts.append(mine + ".")
+        parts.append(sentence(mine))
     return " ".join(parts)
 
 

@@ -93,6 +93,11 @@ def board_heading(board: Board) -> str:
     return _("Movement leaderboard: {period}").format(period=period)
 
 
+def sentence(text: str) -> str:
+    """`text` ended as a sentence in the current language ('.' or '。')."""
+    return _("{text}.").format(text=text)
+
+
 def capitalize(text: str) -> str:
     return text[:1].upper() + text[1:]
 

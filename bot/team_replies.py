@@ -10,6 +10,7 @@ from datetime import time
 
 from bot.i18n import _, ngettext
 from bot.insights import ChannelInsights
+from bot.replies import sentence
 from bot.teamgoal import GoalDay, SlotSuggestion, TeamExtras
 
 MAX_NAMED = 100  # people named in one line of a board; the rest are counted
@@ -69,7 +70,7 @@ def today_text(today: GoalDay) -> str:
         "Today: {movers} of {active} recent movers have moved (the goal needs {needed})",
         today.active,
     ).format(movers=today.movers, active=today.active, needed=today.needed)
-    return text + (" ✅" if today.met else ".")
+    return text + " ✅" if today.met else sentence(text)
 
 
 def week_goal_text(extras: TeamExtras) -> str:
