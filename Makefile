@@ -33,7 +33,7 @@ clean:
 LOCALES := de es fr pt_BR ja
 messages: install
 	$(BIN)/pybabel extract --mapping-file babel.cfg --no-location --sort-by-file \
-		--keywords "N_ ngettext:1,2 pgettext:1c,2" --project stretchbot \
+		--keywords "N_ NP_:1c,2 ngettext:1,2 pgettext:1c,2" --project stretchbot \
 		--copyright-holder "stretchbot contributors" --output-file bot/locales/stretchbot.pot .
 	for locale in $(LOCALES); do \
 		if [ -f bot/locales/$$locale/LC_MESSAGES/stretchbot.po ]; then \

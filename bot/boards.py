@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 from bot import leaderboard, rules, schedules
 from bot.decisions import log_decision
+from bot.i18n import use_locale
 from bot.installs import InstallService
+from bot.languages import channel_language
 from bot.leaderboard import Period
 from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, ChannelState, Chat, PostError, PostResult, Storage
@@ -193,7 +195,8 @@ class BoardService:
         )
         for state in due:
             try:
-                outcomes.append(await self._run_due_board(state, now))
+                with use_locale(channel_language(state)):
+                    outcomes.append(await self._run_due_board(state, now))
             except Exception:
                 logger.exception("board.error channel=%s", state.key.channel_id)
         return outcomes

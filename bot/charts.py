@@ -78,10 +78,10 @@ def alt_text(chart: WeekChart) -> str:
     )
     if chart.goal_percent is not None:
         text += " " + ngettext(
-            "The team met its {percent}% goal on {count} day.",
-            "The team met its {percent}% goal on {count} days.",
+            "The team met its {share} goal on {count} day.",
+            "The team met its {share} goal on {count} days.",
             chart.goal_days,
-        ).format(percent=chart.goal_percent, count=chart.goal_days)
+        ).format(share=f"{chart.goal_percent}%", count=chart.goal_days)
     return text[:1000]
 
 

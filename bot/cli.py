@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot import cli_exercises, maintenance, schedules
 from bot.cli_database import CommandFailed, reason
 from bot.commands import REGISTRY
+from bot.commands.language import language_of
 from bot.commands.schedule import ScheduleCommand
 from bot.config import (
     ConfigError,
@@ -29,6 +30,7 @@ from bot.config import (
     load_teams_app_id,
 )
 from bot.grammar import ParseError
+from bot.i18n import LANGUAGES, _, format_clock, format_day, use_locale
 
 DESCRIPTION = (
     "stretchbot keeps teams that sit all day moving: scheduled movement-break nudges, breaks "
@@ -131,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument(
         "--days", type=_days, default=7, metavar="N", help="how many days, 1 to 3660 (default: 7)"
+    )
+    preview.add_argument(
+        "--lang",
+        metavar="LANG",
+        help="also print each slot as people read it in that language: de, es, fr, pt-BR, ja, "
+        "en (after the ISO time, two spaces apart)",
     )
     preview.set_defaults(func=_preview)
 
@@ -260,6 +268,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    locale = None
+    if args.lang is not None:
+        locale = language_of(args.lang)
+        if locale is None:
+            raise CommandFailed(
+                f"--lang {args.lang!r} is not a language I speak: use one of "
+                + ", ".join(code.replace("_", "-") for code in LANGUAGES),
+                exit_code=2,
+            )
+    with use_locale(locale):
+        return _print_slots(args, localized=locale is not None)
+
+
+def _print_slots(args: argparse.Namespace, *, localized: bool) -> int:
     command = _schedule_command(args.text)
     zone_name = command.tz or _preview_zone(args.tz)
     spec = command.to_spec(zone_name)
@@ -271,7 +293,15 @@ def _preview(args: argparse.Namespace) -> int:
     ).astimezone(UTC)
     count = 0
     for slot in schedules.slots_between(spec, start, end):
-        print(slot.astimezone(zone).isoformat())
+        local = slot.astimezone(zone)
+        if localized:
+            shown = _("{date} {time}").format(
+                date=format_day(local.date(), with_year=True),
+                time=f"{format_clock(local)} {local.tzname()}",
+            )
+            print(f"{local.isoformat()}  {shown}")
+        else:
+            print(local.isoformat())
         count += 1
     if count == 0:
         last = first + timedelta(days=args.days - 1)

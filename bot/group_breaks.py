@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from bot.breaks import BreakService
 from bot.coalescing import UpdateCoalescer
 from bot.decisions import log_decision
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, ngettext, use_locale
+from bot.languages import channel_language
 from bot.ports import ChannelKey, ChannelState, Chat, PostError, PostResult, Storage
 from bot.replies import when
 from bot.team_ports import GROUP_BREAK_MARK, GroupBreak, GroupBreakChat, credit_message_id
@@ -218,7 +219,9 @@ class GroupBreakService:
         chat = self.chats.get(channel.platform)
         if group is None or not isinstance(chat, GroupBreakChat):
             return
-        result = await chat.update_group_break(group, now=self.clock())
+        state = await self.storage.channels.get(channel)
+        with use_locale(channel_language(state)):
+            result = await chat.update_group_break(group, now=self.clock())
         if not result.ok:
             logger.warning(
                 "together.card_update_failed channel=%s: %s", channel.channel_id, result.detail

@@ -11,7 +11,7 @@ from bot import rules
 from bot.home import HomeChannel, HomeSummary
 from bot.i18n import _, ngettext
 from bot.ports import ChannelKey
-from bot.replies import capitalize, count_breaks, when
+from bot.replies import capitalize, count_breaks, sentence, when
 
 
 def channel_ref(key: ChannelKey) -> str:
@@ -55,7 +55,7 @@ def schedule_line(channel: HomeChannel, summary: HomeSummary) -> str:
     spec = state.spec
     if spec is None:  # listed channels always have one; a stored row may lose it meanwhile
         return _("No schedule.")
-    parts = [capitalize(spec.describe()) + "."]
+    parts = [sentence(capitalize(spec.describe()))]
     if not state.enabled:
         parts.append(_("Off for now."))
     elif rules.is_paused(state, now) and rules.pause_end(state, now) is None:
@@ -75,8 +75,10 @@ def schedule_line(channel: HomeChannel, summary: HomeSummary) -> str:
     if channel.week_breaks or channel.streak:
         mine = _("You: {breaks} this week").format(breaks=count_breaks(channel.week_breaks))
         if channel.streak:
-            mine += _(", {days}-day streak").format(days=channel.streak)
-        parts.append(mine + ".")
+            mine += ngettext(", {days}-day streak", ", {days}-day streak", channel.streak).format(
+                days=channel.streak
+            )
+        parts.append(sentence(mine))
     return " ".join(parts)
 
 

@@ -57,6 +57,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> str:
+    """Marks a text with its context for extraction (translate it with `pgettext`)."""
+    return message
+
+
 def supported_locale(value: str | None) -> str | None:
     """The catalog locale for a platform locale ('de-DE' -> 'de', 'pt-BR' -> 'pt_BR', 'ja-JP'
     -> 'ja', 'en-GB' -> 'en'), or None when there is no catalog for its language."""
@@ -101,6 +106,16 @@ def use_locale(locale: str | None) -> Iterator[str]:
     finally:
         _translations.reset(token)
         _locale.reset(locale_token)
+
+
+def set_locale(locale: str | None) -> str:
+    """Build texts in `locale` from here on in this task (and the tasks it starts): for a
+    platform's edge that cannot wrap the work in `use_locale` (a Bolt middleware). Returns the
+    catalog locale chosen."""
+    chosen = supported_locale(locale) or SOURCE_LOCALE
+    _translations.set(translations_for(chosen))
+    _locale.set(chosen)
+    return chosen
 
 
 # ---- dates, times and numbers in the current locale ---------------------------------------

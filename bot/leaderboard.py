@@ -11,11 +11,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, _
 from bot.schedules import local_time_to_utc
 
 Period = Literal["week", "month", "all"]
 
-_TITLES: dict[str, str] = {"week": "This week", "month": "This month", "all": "All time"}
+_TITLES: dict[str, str] = {
+    "week": N_("This week"),
+    "month": N_("This month"),
+    "all": N_("All time"),
+}
 MAX_STREAK_DAYS = 3 * 366  # how far back a streak walk goes, so it is always cheap
 
 
@@ -60,7 +65,7 @@ def period_start(period: Period, *, now: datetime, tz: str) -> datetime | None:
 
 def period_title(period: Period) -> str:
     """'This week', 'This month', 'All time'."""
-    return _TITLES[period]
+    return _(_TITLES[period])
 
 
 def week_start(day: date) -> date:

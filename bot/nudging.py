@@ -20,7 +20,9 @@ from bot.custom_exercises import WorkspaceExercises
 from bot.decisions import log_decision
 from bot.exercise_service import ExerciseService
 from bot.exercises import RECENT_WINDOW, Exercise, find_exercise, pick_exercise
+from bot.i18n import use_locale
 from bot.installs import InstallService
+from bot.languages import channel_language
 from bot.metrics import Metrics
 from bot.personal_slots import PersonalSlots
 from bot.ports import (
@@ -80,6 +82,9 @@ class _Claimed:
     move: SlotMove | None  # None: taken over from a dead process (its cursor moved long ago)
     exercise: Exercise
     slot: datetime
+    # The channel's language (bot.languages); None for a claim taken over from a dead process,
+    # whose channel row is not read again (the catalog's source language then).
+    language: str | None = None
 
 
 class NudgeService:
@@ -423,7 +428,9 @@ class NudgeService:
                 continue
             nudge = won[move.channel]
             if nudge is not None and picked is not None:
-                claimed.append(_Claimed(state.key, nudge, move, picked, slot))
+                claimed.append(
+                    _Claimed(state.key, nudge, move, picked, slot, channel_language(state))
+                )
             elif decision in ("slid", "skipped_busy"):
                 outcomes.append(self._personal_outcome(move, slot, decision, now))
             elif decision == "skipped_stale":
@@ -466,7 +473,8 @@ class NudgeService:
         key, slot, exercise = claimed.key, claimed.slot, claimed.exercise
         # A rate-limited post keeps waiting for its turn while the slot's grace lasts.
         patience = (slot + self.grace - self.clock()).total_seconds()
-        result = await self.chats[key.platform].post_nudge(key, exercise, patience=patience)
+        with use_locale(claimed.language):
+            result = await self.chats[key.platform].post_nudge(key, exercise, patience=patience)
         if result.ok and result.message_id:
             posted_at = self.clock()
             await self.posted_ids.put(PostedNudge(claimed.nudge.id, result.message_id, posted_at))

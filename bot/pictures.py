@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from bot.exercises import Exercise
+from bot.i18n import N_, _
 
 PICTURE_WIDTH = 600
 PICTURE_HEIGHT = 300
@@ -29,63 +30,95 @@ ALT_TEXT_LIMIT = 2000  # Slack's limit for an image block's alt_text
 # drawings in tools/draw_exercises.py; change both together.
 ALT_TEXTS: Mapping[str, str] = MappingProxyType(
     {
-        "glute-squeezes": "Illustration of butt clenches in two steps. First: a person sits upright "
-        "on a chair, relaxed, with the buttocks highlighted. Then: the person sits a little taller "
-        "and squeezes the buttocks together; short lines beside them show the squeeze.",
-        "seated-marching": "Illustration of seated marching in two steps. First: a person sits on a "
-        "chair with both feet on the floor, one leg highlighted. Then: that knee lifts towards the "
-        "chest and the foot comes off the floor, as if marching; an arrow points up.",
-        "heel-lifts": "Illustration of seated heel lifts in two steps. First: a person sits on a "
-        "chair with the feet flat on the floor, feet highlighted. Then: the heels lift off the floor "
-        "while the balls of the feet stay down; an arrow under the heels points up.",
-        "toe-lifts": "Illustration of seated toe lifts in two steps. First: a person sits on a "
-        "chair with the feet flat on the floor, feet highlighted. Then: the heels stay down and the "
-        "toes and fronts of the feet lift towards the shins; a curved arrow shows the lift.",
-        "seated-figure-four": "Illustration of the seated figure-four stretch in two steps. First: a "
-        "person sits upright on a chair with one ankle resting on the opposite knee; the hip and "
-        "thigh of the crossed leg are highlighted. Then: with a straight back, the person leans the "
-        "upper body forward over the crossed leg; a curved arrow shows the lean.",
-        "seated-spinal-twist": "Illustration of a seated spinal twist in two steps, seen from the "
-        "front. First: a person sits upright on a chair with the hands on the knees, upper body "
-        "highlighted. Then: the upper body turns to one side, one hand crossing to the opposite "
-        "knee and the other arm reaching back towards the chair; a curved arrow around the chest "
-        "shows the turn.",
-        "shoulder-rolls": "Illustration of shoulder rolls in two steps, seen from the front. First: "
-        "a person sits at a desk with the shoulders relaxed and down, shoulders highlighted. Then: "
-        "both shoulders lift up towards the ears; a circular arrow beside each shoulder shows the "
-        "roll back and down.",
-        "neck-side-stretch": "Illustration of a neck side stretch in two steps, seen from the front. "
-        "First: a person sits at a desk with the head upright, head and neck highlighted. Then: the "
-        "head tilts sideways, ear towards the shoulder, while the shoulders stay down; a curved "
-        "arrow shows the tilt.",
-        "chair-squats": "Illustration of chair squats in two steps. First: a person stands in front "
-        "of a chair, thighs and buttocks highlighted. Then: the person bends the knees and sits back "
-        "until the buttocks just touch the seat, arms reaching forward for balance; an arrow points "
-        "down.",
-        "lunges": "Illustration of a lunge in two steps. First: a person stands tall with the feet "
-        "together, thighs highlighted. Then: one foot has stepped forward and both knees bend, the "
-        "back knee close to the floor and the back heel raised; an arrow points down.",
-        "standing-calf-raises": "Illustration of standing calf raises in two steps. First: a person "
-        "stands tall with the feet flat, calves and feet highlighted. Then: the person rises onto "
-        "the balls of the feet with the heels lifted; an arrow beside the heels points up.",
-        "weight-shifts": "Illustration of side-to-side weight shifts in two steps, seen from the "
-        "front. First: a person stands with the feet hip-width apart and the hips shifted over one "
-        "foot, hips highlighted. Then: the hips have moved across over the other foot; an arrow "
-        "above the head points sideways.",
-        "standing-hip-circles": "Illustration of standing hip circles in two steps, seen from the "
-        "front. First: a person stands with the hands on the hips, hips highlighted. Then: the hips "
-        "swing out to one side; an oval arrow around the hips shows the circle.",
-        "short-walk": "Illustration of taking a short walk in two steps. First: a person sits on a "
-        "chair at a desk, legs highlighted. Then: the person is up and walking with a long stride "
-        "and swinging arms; speed lines behind show the movement.",
-        "kneeling-hip-flexor-stretch": "Illustration of a kneeling hip flexor stretch in two steps. "
-        "First: a person kneels on one knee with the other foot flat in front and the upper body "
-        "upright; the hip and thigh of the kneeling leg are highlighted. Then: the hips shift "
-        "forward, stretching the front of that hip; an arrow behind the hips points forward.",
-        "glute-bridges": "Illustration of a glute bridge in two steps. First: a person lies on the "
-        "back on the floor with the knees bent, feet flat and arms alongside the body; hips and "
-        "buttocks highlighted. Then: the hips lift until the body is a straight line from the "
-        "shoulders to the knees; an arrow above the hips points up.",
+        "glute-squeezes": N_(
+            "Illustration of butt clenches in two steps. First: a person sits upright "
+            "on a chair, relaxed, with the buttocks highlighted. Then: the person sits a little taller "
+            "and squeezes the buttocks together; short lines beside them show the squeeze."
+        ),
+        "seated-marching": N_(
+            "Illustration of seated marching in two steps. First: a person sits on a "
+            "chair with both feet on the floor, one leg highlighted. Then: that knee lifts towards the "
+            "chest and the foot comes off the floor, as if marching; an arrow points up."
+        ),
+        "heel-lifts": N_(
+            "Illustration of seated heel lifts in two steps. First: a person sits on a "
+            "chair with the feet flat on the floor, feet highlighted. Then: the heels lift off the floor "
+            "while the balls of the feet stay down; an arrow under the heels points up."
+        ),
+        "toe-lifts": N_(
+            "Illustration of seated toe lifts in two steps. First: a person sits on a "
+            "chair with the feet flat on the floor, feet highlighted. Then: the heels stay down and the "
+            "toes and fronts of the feet lift towards the shins; a curved arrow shows the lift."
+        ),
+        "seated-figure-four": N_(
+            "Illustration of the seated figure-four stretch in two steps. First: a "
+            "person sits upright on a chair with one ankle resting on the opposite knee; the hip and "
+            "thigh of the crossed leg are highlighted. Then: with a straight back, the person leans the "
+            "upper body forward over the crossed leg; a curved arrow shows the lean."
+        ),
+        "seated-spinal-twist": N_(
+            "Illustration of a seated spinal twist in two steps, seen from the "
+            "front. First: a person sits upright on a chair with the hands on the knees, upper body "
+            "highlighted. Then: the upper body turns to one side, one hand crossing to the opposite "
+            "knee and the other arm reaching back towards the chair; a curved arrow around the chest "
+            "shows the turn."
+        ),
+        "shoulder-rolls": N_(
+            "Illustration of shoulder rolls in two steps, seen from the front. First: "
+            "a person sits at a desk with the shoulders relaxed and down, shoulders highlighted. Then: "
+            "both shoulders lift up towards the ears; a circular arrow beside each shoulder shows the "
+            "roll back and down."
+        ),
+        "neck-side-stretch": N_(
+            "Illustration of a neck side stretch in two steps, seen from the front. "
+            "First: a person sits at a desk with the head upright, head and neck highlighted. Then: the "
+            "head tilts sideways, ear towards the shoulder, while the shoulders stay down; a curved "
+            "arrow shows the tilt."
+        ),
+        "chair-squats": N_(
+            "Illustration of chair squats in two steps. First: a person stands in front "
+            "of a chair, thighs and buttocks highlighted. Then: the person bends the knees and sits back "
+            "until the buttocks just touch the seat, arms reaching forward for balance; an arrow points "
+            "down."
+        ),
+        "lunges": N_(
+            "Illustration of a lunge in two steps. First: a person stands tall with the feet "
+            "together, thighs highlighted. Then: one foot has stepped forward and both knees bend, the "
+            "back knee close to the floor and the back heel raised; an arrow points down."
+        ),
+        "standing-calf-raises": N_(
+            "Illustration of standing calf raises in two steps. First: a person "
+            "stands tall with the feet flat, calves and feet highlighted. Then: the person rises onto "
+            "the balls of the feet with the heels lifted; an arrow beside the heels points up."
+        ),
+        "weight-shifts": N_(
+            "Illustration of side-to-side weight shifts in two steps, seen from the "
+            "front. First: a person stands with the feet hip-width apart and the hips shifted over one "
+            "foot, hips highlighted. Then: the hips have moved across over the other foot; an arrow "
+            "above the head points sideways."
+        ),
+        "standing-hip-circles": N_(
+            "Illustration of standing hip circles in two steps, seen from the "
+            "front. First: a person stands with the hands on the hips, hips highlighted. Then: the hips "
+            "swing out to one side; an oval arrow around the hips shows the circle."
+        ),
+        "short-walk": N_(
+            "Illustration of taking a short walk in two steps. First: a person sits on a "
+            "chair at a desk, legs highlighted. Then: the person is up and walking with a long stride "
+            "and swinging arms; speed lines behind show the movement."
+        ),
+        "kneeling-hip-flexor-stretch": N_(
+            "Illustration of a kneeling hip flexor stretch in two steps. "
+            "First: a person kneels on one knee with the other foot flat in front and the upper body "
+            "upright; the hip and thigh of the kneeling leg are highlighted. Then: the hips shift "
+            "forward, stretching the front of that hip; an arrow behind the hips points forward."
+        ),
+        "glute-bridges": N_(
+            "Illustration of a glute bridge in two steps. First: a person lies on the "
+            "back on the floor with the knees bent, feet flat and arms alongside the body; hips and "
+            "buttocks highlighted. Then: the hips lift until the body is a straight line from the "
+            "shoulders to the knees; an arrow above the hips points up."
+        ),
     }
 )
 
@@ -136,7 +169,10 @@ def alt_text(exercise: Exercise) -> str:
     with an image of its own) gets "Illustration: <name>".
     """
     picture = PICTURES.get(exercise.key)
-    text = picture.alt_text if picture else f"Illustration: {' '.join(exercise.name.split())}"
+    if picture is not None:
+        text = _(picture.alt_text)
+    else:
+        text = _("Illustration: {name}").format(name=" ".join(exercise.shown_name.split()))
     if len(text) > ALT_TEXT_LIMIT:
         text = text[: ALT_TEXT_LIMIT - 1].rstrip() + "…"
     return text

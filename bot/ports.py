@@ -61,6 +61,9 @@ class ChannelState:
     # The slot a personal reminder slid from while its person was busy; `next_slot_at` then
     # is the later time it goes out (bot/reminders.py). Written with slot moves, never by `save`.
     slid_from: datetime | None = None
+    # The language texts to the channel are written in (a bot.i18n catalog locale); None: not
+    # chosen, so the language of whoever set the schedule (see bot.locales).
+    language: str | None = None
 
     def tz(self, default: str = "UTC") -> str:
         return self.spec.tz if self.spec else default

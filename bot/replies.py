@@ -76,13 +76,26 @@ def board_lines(board: Board) -> list[str]:
             "{rank}. <@{person}> {count} break", "{rank}. <@{person}> {count} breaks", entry.breaks
         ).format(rank=entry.rank, person=entry.person_id, count=entry.breaks)
         if entry.streak:
-            line += _(", {days}-day streak").format(days=entry.streak)
+            line += ngettext(", {days}-day streak", ", {days}-day streak", entry.streak).format(
+                days=entry.streak
+            )
             if entry.freezes:
                 line += " " + ngettext(
                     "({count} freeze used)", "({count} freezes used)", entry.freezes
                 ).format(count=entry.freezes)
         lines.append(line)
     return lines
+
+
+def board_heading(board: Board) -> str:
+    """A board's heading: 'Movement leaderboard: this week'."""
+    period = board.title[:1].lower() + board.title[1:]
+    return _("Movement leaderboard: {period}").format(period=period)
+
+
+def sentence(text: str) -> str:
+    """`text` ended as a sentence in the current language ('.' or '。')."""
+    return _("{text}.").format(text=text)
 
 
 def capitalize(text: str) -> str:

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.grammar import ParseError, parse_duration, quote
-from bot.i18n import N_, _, format_weekday
+from bot.i18n import LANGUAGES, N_, _, current_locale, format_weekday
 from bot.ports import ChannelKey, ChannelState
 from bot.schedules import (
     DEFAULT_WINDOW,
@@ -358,7 +358,45 @@ WEEKLY_BOARD = FormPart(
     errors_on="weekly_board",
 )
 
+# ---- the channel's language: `language de` ----------------------------------------------------
+
+
+def _language_options(value: Value) -> tuple[Option, ...]:
+    return tuple(Option(code, name) for code, name in LANGUAGES.items())
+
+
+def _shown_language(state: ChannelState) -> str:
+    """The channel's language, or (not set yet) the reader's: the schedule sets that one."""
+    return state.language if state.language in LANGUAGES else current_locale()
+
+
+def _language_command(values: Mapping[str, Value]) -> str:
+    value = values.get("language")
+    if not isinstance(value, str) or value not in LANGUAGES:
+        raise FieldError("language", _("Pick one of the languages in the list."))
+    return f"language {value}"
+
+
+LANGUAGE = FormPart(
+    name="language",
+    inputs=(
+        FormInput(
+            "language",
+            N_("Language"),
+            InputKind.CHOICE,
+            hint=N_(
+                "Nudges, boards and messages in this channel; replies to one person use theirs."
+            ),
+            options=_language_options,
+        ),
+    ),
+    initial=lambda state, defaults: {"language": _shown_language(state)},
+    command=_language_command,
+    current=lambda state: f"language {_shown_language(state)}",
+    errors_on="language",
+)
+
 # The form's parts, in the order they show and run (the schedule first: the others apply to
 # the channel it creates). A new setting: a FormPart above (or in its own module) and its
 # name here.
-FORM_PARTS: tuple[FormPart, ...] = (SCHEDULE, SEATED, WEEKLY_BOARD)
+FORM_PARTS: tuple[FormPart, ...] = (SCHEDULE, SEATED, WEEKLY_BOARD, LANGUAGE)

@@ -10,6 +10,7 @@ from datetime import time
 
 from bot.i18n import _, ngettext
 from bot.insights import ChannelInsights
+from bot.replies import sentence
 from bot.teamgoal import GoalDay, SlotSuggestion, TeamExtras
 
 MAX_NAMED = 100  # people named in one line of a board; the rest are counted
@@ -22,7 +23,7 @@ def percent(share: float) -> str:
 
 def streak_text(days: int, freezes_used: int) -> str:
     """'12-day streak' or '12-day streak (1 freeze used)'."""
-    text = _("{days}-day streak").format(days=days)
+    text = ngettext("{days}-day streak", "{days}-day streak", days).format(days=days)
     if freezes_used:
         text += " " + ngettext(
             "({count} freeze used)", "({count} freezes used)", freezes_used
@@ -46,9 +47,8 @@ def goal_text(goal_percent: int | None) -> str:
     if goal_percent is None:
         return _("No team goal here (`/stretch goal 50%` sets one).")
     return _(
-        "Team goal: {percent}% of the people who moved in the last two weeks move on a "
-        "scheduled day."
-    ).format(percent=goal_percent)
+        "Team goal: {share} of the people who moved in the last two weeks move on a scheduled day."
+    ).format(share=f"{goal_percent}%")
 
 
 def team_streak_text(days: int) -> str:
@@ -70,7 +70,7 @@ def today_text(today: GoalDay) -> str:
         "Today: {movers} of {active} recent movers have moved (the goal needs {needed})",
         today.active,
     ).format(movers=today.movers, active=today.active, needed=today.needed)
-    return text + (" ✅" if today.met else ".")
+    return text + " ✅" if today.met else sentence(text)
 
 
 def week_goal_text(extras: TeamExtras) -> str:

@@ -19,6 +19,8 @@ from typing import Protocol, runtime_checkable
 
 from bot.coalescing import Sleep, UpdateCoalescer
 from bot.exercises import Exercise, find_exercise
+from bot.i18n import use_locale
+from bot.languages import channel_language
 from bot.logs import warn_limited
 from bot.ports import ChannelKey, Chat, MarkChange, MarkOutcome, PostResult, Storage
 from bot.team_ports import GROUP_BREAK_MARK
@@ -161,7 +163,10 @@ class WhoMovedService:
                 return None
             return exercise, await self.roll(channel, nudge.id)
 
-        result = await chat.update_nudge(channel, message_id, read)
+        # The edit is in the channel's language, like the nudge it rebuilds.
+        where = await self.storage.channels.get(channel)
+        with use_locale(channel_language(where)):
+            result = await chat.update_nudge(channel, message_id, read)
         if not result.ok and result.detail != NOTHING_TO_SHOW:
             # Limited: a deleted nudge or a channel gone answers the same for every ✅ on it.
             warn_limited(

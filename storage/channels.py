@@ -109,6 +109,7 @@ def state_from_row(row: ChannelRow | Row[Any]) -> ChannelState:
         streak_freezes=row.streak_freezes,
         personal_for=row.personal_for,
         slid_from=row.slid_from,
+        language=row.language,
     )
 
 
@@ -167,6 +168,7 @@ class SqlChannelRepository:
             "personal_for": state.personal_for,
             # A saved schedule starts afresh: no slide of the old one carries over.
             "slid_from": None,
+            "language": state.language,
         }
         if state.enabled:
             values["disabled_reason"] = None

@@ -123,6 +123,9 @@ class ChannelRow(Base):
     # and the slot a reminder slid from while they were busy (NULL: not sliding).
     personal_for: Mapped[str | None] = mapped_column(String(255))
     slid_from: Mapped[datetime | None]
+    # The channel's language, a catalog locale like 'de' or 'pt_BR' (migration 0013); NULL:
+    # not chosen yet (the texts go out in the language of whoever set the schedule, or English).
+    language: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("platform", "team_id", "channel_id", name="uq_channels_key"),

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "freezes",
     "seated",
     "exercises",
+    "language",
     "stats",
     "me",
     "privacy",

@@ -133,6 +133,7 @@ class Call:
     channel: ChannelState  # the stored state, or a fresh one for a channel never stored
     now: datetime
     services: Services
+    person_locale: str = "en"  # the locale of the person who typed it (bot.languages)
 
     @property
     def key(self) -> ChannelKey:

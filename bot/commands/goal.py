@@ -49,10 +49,10 @@ class SetGoalCommand(CommandBase):
             text = _("the team goal is off here. `/stretch goal 50%` turns it back on.")
         else:
             text = _(
-                "the team goal is now {percent}%: a scheduled day counts for the team when at "
-                "least {percent}% of the people who moved in the last two weeks take a break "
+                "the team goal is now {share}: a scheduled day counts for the team when at "
+                "least {share} of the people who moved in the last two weeks take a break "
                 "that day."
-            ).format(percent=self.percent)
+            ).format(share=f"{self.percent}%")
         return Reply(await call.addressed(text), public=True)
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.commands.base import Call, CommandBase, Reply, Word
+from bot.commands.keywords import KEYWORD_CONTEXT
 from bot.grammar import Args
-from bot.i18n import _
+from bot.i18n import _, pgettext
 from bot.replies import HEALTH_NOTE
 
 if TYPE_CHECKING:
@@ -34,12 +35,25 @@ def help_text(registry: Registry) -> str:
         ),
         "",
         *registry.help_lines(),
+        *own_words(registry),
         "",
         _("React ✅ to a nudge or press its Done button to log your break."),
         "",
         _(HEALTH_NOTE),
     ]
     return "\n".join(lines)
+
+
+def own_words(registry: Registry) -> list[str]:
+    """The reader's own command words (bot.commands.keywords), when their language has some."""
+    words = [
+        f"`{pgettext(KEYWORD_CONTEXT, word.name)}`"
+        for word in registry.words
+        if pgettext(KEYWORD_CONTEXT, word.name) != word.name
+    ]
+    if not words:
+        return []
+    return ["", _("In your language too: {words}.").format(words=", ".join(words))]
 
 
 def parse(args: Args) -> HelpCommand:

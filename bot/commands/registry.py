@@ -8,6 +8,7 @@ import importlib
 from collections.abc import Iterable, Sequence
 
 from bot.commands.base import Command, Word
+from bot.commands.keywords import fold, translated_words
 from bot.grammar import MAX_COMMAND_LENGTH, Args, Invalid, ParseError, quote, tokenize
 from bot.i18n import _
 
@@ -24,6 +25,17 @@ class Registry:
                     raise ValueError(f"/stretch {name} is registered twice")
                 self._by_name[name] = word
         self.default = self._by_name[default]  # what a bare `/stretch` runs
+        # Translated words (bot.commands.keywords): folded word -> the English word it means.
+        self.translated: dict[str, str] = {}
+        for language, table in translated_words(self._by_name).items():
+            for shown, english in table.items():
+                if shown in self._by_name and self._by_name[shown] is not self._by_name[english]:
+                    raise ValueError(
+                        f"/stretch {shown} ({language}) is the word of another command"
+                    )
+                meant = self.translated.setdefault(shown, english)
+                if self._by_name[meant] is not self._by_name[english]:
+                    raise ValueError(f"/stretch {shown} ({language}) means two commands")
 
     @classmethod
     def load(cls, modules: Sequence[str], *, default: str) -> Registry:
@@ -35,7 +47,15 @@ class Registry:
         return cls(words, default=default)
 
     def find(self, name: str) -> Word | None:
-        return self._by_name.get(name.lower())
+        """The command of an English word or alias, or of a translated word."""
+        return self._by_name.get(name.lower()) or self._by_name.get(
+            self.translated.get(fold(name), "")
+        )
+
+    def english(self, name: str) -> str:
+        """The English word for `name` as typed (itself when it is English)."""
+        lowered = name.lower()
+        return lowered if lowered in self._by_name else self.translated.get(fold(name), lowered)
 
     def usage(self, name: str) -> str:
         """The usage line of the command `name` (or of any of its aliases)."""
@@ -72,7 +92,7 @@ class Registry:
                     word = self.find(head)
             if word is None:
                 raise self._unknown(tokens)
-            return word.parse(Args.of(tokens[0].lower(), tokens[1:]))
+            return word.parse(Args.of(self.english(tokens[0]), tokens[1:]))
         except Invalid as invalid:
             return invalid.error
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from bot.commands.base import Call, Command, CommandContext, Reply
 from bot.commands.registry import Registry
 from bot.grammar import ParseError
-from bot.i18n import N_, _
+from bot.i18n import N_, _, current_locale, use_locale
+from bot.languages import KnowsLocales, channel_language
 from bot.ports import ChannelState
 from bot.replies import count_seconds
 from bot.workspaces import Workspace
@@ -101,15 +102,29 @@ class CommandService:
         One read gets the workspace and the channel; with `admins-only` on in the workspace,
         schedule changes are for its admins and owners."""
         workspace, state = await self._where(ctx)
-        call = Call(ctx, workspace, state, self.services.clock(), self.services)
+        # The platform's edge set the person's locale; what the channel reads (schedule
+        # changes, nudges, boards) is in the channel's language instead.
+        person = await self._person_locale(ctx)
+        call = Call(ctx, workspace, state, self.services.clock(), self.services, person)
         if workspace.admins_only and command.changes_schedule:
             refusal = await call.unless_admin(_(ADMINS_ONLY_REFUSAL))
             if refusal is not None:
                 return refusal
-        reply = await command.run(call)
+        to_channel = not (command.read_only or command.personal or ctx.direct)
+        with use_locale(channel_language(state, person) if to_channel else person):
+            reply = await command.run(call)
         if reply is not None and command.personal and not reply.personal:
             reply = replace(reply, personal=True)
         return reply
+
+    async def _person_locale(self, ctx: CommandContext) -> str:
+        """The person's locale: the platform's (Slack asks `users.info` once an hour), else the
+        one the platform's edge set for this request."""
+        chat = self.services.chats.get(ctx.channel.platform)
+        found = None
+        if isinstance(chat, KnowsLocales):
+            found = await chat.user_locale(ctx.channel.team_id, ctx.user_id)
+        return found or current_locale()
 
     async def _where(self, ctx: CommandContext) -> tuple[Workspace, ChannelState]:
         """The command's workspace and channel: one query when the workspace is known,

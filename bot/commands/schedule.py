@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,8 @@ class ScheduleCommand(CommandBase):
             return Reply(post_problem(membership))
         now = call.services.clock()
         state = rules.running(call.channel, now, spec=spec, by=call.ctx.user_id)
+        if state.language is None:  # the channel speaks the language of who scheduled it
+            state = replace(state, language=call.person_locale)
         await call.services.storage.channels.save(state)
         call.services.log("schedule.set", call.key, spec=spec.to_text(), by=call.ctx.user_id)
         lines = [

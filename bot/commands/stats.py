@@ -11,7 +11,7 @@ from bot.grammar import Args, nothing_after
 from bot.home import SpansWorkspaces
 from bot.home_words import direct_stats_lines
 from bot.i18n import N_, _, format_weekday, ngettext
-from bot.replies import count_breaks
+from bot.replies import count_breaks, sentence
 
 USAGE = "/stretch stats"
 
@@ -50,7 +50,7 @@ def _streak_line(figures: PersonalFigures) -> str:
         line += " " + ngettext(
             "({count} freeze used)", "({count} freezes used)", figures.freezes_used
         ).format(count=figures.freezes_used)
-    return line + "."
+    return sentence(line)
 
 
 async def _across_channels(call: Call) -> Reply:

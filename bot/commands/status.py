@@ -10,7 +10,7 @@ from bot.commands.base import Button, Call, CommandBase, Reply, Word
 from bot.commands.settings import EDIT_SCHEDULE
 from bot.grammar import Args, nothing_after
 from bot.i18n import N_, _
-from bot.replies import capitalize, when
+from bot.replies import capitalize, sentence, when
 from bot.schedules import next_slots
 from bot.team_replies import (
     freezes_text,
@@ -79,7 +79,7 @@ class StatusCommand(CommandBase):
             if state.weekly_board
             else _("no weekly leaderboard")
         )
-        lines.append(capitalize("; ".join(extras)) + ".")
+        lines.append(sentence(capitalize("; ".join(extras))))
         lines.extend(await _team_lines(call))
         return Reply("\n".join(lines), buttons=(Button(_(EDIT_SCHEDULE), "settings"),))
 
@@ -92,7 +92,7 @@ async def _team_lines(call: Call) -> list[str]:
         if summary.today is not None:
             lines.append(today_text(summary.today))
         lines.append(team_streak_text(summary.team_streak))
-    lines.append(capitalize(freezes_text(summary.freezes_per_week)) + ".")
+    lines.append(sentence(capitalize(freezes_text(summary.freezes_per_week))))
     if summary.insights is not None:
         lines.append(insights_text(summary.insights))
     lines.extend(suggestion_texts(summary.suggestions))

@@ -37,6 +37,7 @@ from handlers.slack import (
     messages,
     nudge_menu,
     onboarding,
+    reader,
     settings_modal,
     shortcuts,
     together,
@@ -428,6 +429,7 @@ def build_bolt_app(
         logger.error("listener failed on a %s request: %r", kind, error, exc_info=error)
         return None
 
+    reader.register(app, chat)
     listing = ChannelListing(chat.client)
     poster = ReplyPoster(chat)
     modal = SettingsModal(services, chat, listing, poster, work)

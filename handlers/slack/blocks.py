@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.commands.base import Reply
 from bot.exercises import Exercise
-from bot.i18n import _, ngettext
+from bot.i18n import N_, _, ngettext
 from bot.ports import Board
-from bot.replies import board_lines
+from bot.replies import board_heading, board_lines
 from bot.who_moved import NudgeRoll
 
 DONE_ACTION_ID = "stretch_done"
@@ -23,9 +23,9 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{1,40}", re.ASCII)
 MAX_BOARD_LINES = 30
 
 POSITION_HINTS = {
-    "seated": "Seated: you can do this at your desk.",
-    "standing": "Standing: get up for this one.",
-    "floor": "On the floor: find a bit of space (a mat or carpet helps).",
+    "seated": N_("Seated: you can do this at your desk."),
+    "standing": N_("Standing: get up for this one."),
+    "floor": N_("On the floor: find a bit of space (a mat or carpet helps)."),
 }
 
 
@@ -146,21 +146,26 @@ def nudge_message(
     roll: NudgeRoll | None = None,
     image: dict[str, Any] | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks of a nudge: name, how-to, dose, the picture's `image` block
-    when there is one (see handlers/slack/pictures.py), a Done button and the menu; with
-    `roll` (an edit after people moved), the who-moved line under it."""
-    name = escape(exercise.name)
-    text = f"Movement break: {name}. {escape(exercise.how_to)} React ✅ when you've moved."
+    """Fallback text and blocks of a nudge, in the current locale: name, how-to, dose, the
+    picture's `image` block when there is one (see handlers/slack/pictures.py), a Done button
+    and the menu; with `roll` (an edit after people moved), the who-moved line under it."""
+    name = escape(exercise.shown_name)
+    how_to = escape(exercise.shown_how_to)
+    text = _("Movement break: {name}. {how_to} React ✅ when you've moved.").format(
+        name=name, how_to=how_to
+    )
     if roll is not None and roll.count:
         text += " " + ngettext("✅ {count} moved.", "✅ {count} moved.", roll.count).format(
             count=roll.count
         )
+    title = _("Movement break: {name}").format(name=name)
+    hint = _(POSITION_HINTS[exercise.position]) if exercise.position in POSITION_HINTS else ""
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*Movement break: {name}*\n{escape(exercise.how_to)}\n_{escape(exercise.dose)}_",
+                "text": f"*{title}*\n{how_to}\n_{escape(exercise.shown_dose)}_",
             },
         },
         *([image] if image is not None else []),
@@ -169,8 +174,7 @@ def nudge_message(
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"{POSITION_HINTS.get(exercise.position, '')} "
-                    "React with ✅ or press *Done ✅* when you've moved.",
+                    "text": f"{hint} " + _("React with ✅ or press *Done ✅* when you've moved."),
                 }
             ],
         },
@@ -181,7 +185,7 @@ def nudge_message(
                 {
                     "type": "button",
                     "action_id": DONE_ACTION_ID,
-                    "text": {"type": "plain_text", "text": "Done ✅", "emoji": True},
+                    "text": {"type": "plain_text", "text": _("Done ✅"), "emoji": True},
                     "style": "primary",
                     "value": exercise.key,
                 },
@@ -202,13 +206,15 @@ def nudge_message(
 
 def board_message(board: Board) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of a leaderboard."""
-    title = f"Movement leaderboard: {board.title.lower()}"
+    title = board_heading(board)
     lines = [reply_text(line) for line in board_lines(board)]
     if len(lines) > MAX_BOARD_LINES:
         rest = len(lines) - MAX_BOARD_LINES
         lines = [
             *lines[:MAX_BOARD_LINES],
-            f"…and {rest} more {'person' if rest == 1 else 'people'} who moved.",
+            ngettext(
+                "…and {count} more person who moved.", "…and {count} more people who moved.", rest
+            ).format(count=rest),
         ]
     text = title + "\n" + "\n".join(lines)
     if board.team is not None:
@@ -239,7 +245,7 @@ def board_message(board: Board) -> tuple[str, list[dict[str, Any]]]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": "Ranked by breaks, then streak. React ✅ to a nudge to join in.",
+                    "text": _("Ranked by breaks, then streak. React ✅ to a nudge to join in."),
                 }
             ],
         }

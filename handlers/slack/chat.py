@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chart_process import ChartDrawer
 from bot.charts import WeekChart, alt_text, chart_title
 from bot.exercises import Exercise
+from bot.languages import LocaleCache
 from bot.metrics import Metrics
 from bot.ports import Board, ChannelKey, PostError, PostResult
 from bot.reminders import Busy, BusyStatus
@@ -181,6 +182,7 @@ class SlackChat:
         self._workspace_slots: dict[str, asyncio.Semaphore] = {}
         self.charts = ChartDrawer()  # the weekly chart is drawn in a child process
         self.pictures: SlackPictures | None = None  # nudge pictures; set by the wiring
+        self.locales = LocaleCache()
 
     @classmethod
     def single_workspace(
@@ -360,6 +362,18 @@ class SlackChat:
         tz = user.get("tz") if user is not None else None
         return tz if isinstance(tz, str) and tz else None
 
+    def known_locale(self, team_id: str, user_id: str) -> tuple[bool, str | None]:
+        """(known, locale) from what is kept, without asking Slack."""
+        return self.locales.get(team_id, user_id)
+
+    async def user_locale(self, team_id: str, user_id: str) -> str | None:
+        """The person's Slack locale as a catalog locale (kept an hour), None when unknown."""
+        known, locale = self.locales.get(team_id, user_id)
+        if known:
+            return locale
+        await self._user(team_id, user_id)  # keeps the locale it reads
+        return self.locales.get(team_id, user_id)[1]
+
     async def is_workspace_admin(self, team_id: str, user_id: str) -> bool | None:
         """Workspace admin or owner per `users.info`; None when Slack cannot tell us now."""
         user = await self._user(team_id, user_id)
@@ -372,12 +386,15 @@ class SlackChat:
         if client is None:
             return None
         try:
-            response = await client.users_info(user=user_id)
+            response = await client.users_info(user=user_id, include_locale=True)
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             logger.warning("users.info failed team=%s user=%s: %s", team_id, user_id, _detail(exc))
             return None
         user = response.get("user")
-        return user if isinstance(user, dict) else None
+        if not isinstance(user, dict):
+            return None
+        self.locales.put(team_id, user_id, user.get("locale"))
+        return user
 
     async def _post(
         self, channel: ChannelKey, *, patience: float | None = None, **kwargs: Any

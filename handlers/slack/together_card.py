@@ -43,7 +43,7 @@ def roll_call(joiners: tuple[str, ...]) -> str:
 
 def routine_lines(group: GroupBreak) -> str:
     lines = [
-        f"{n}. *{escape(move.name)}*: {escape(move.dose)}"
+        f"{n}. *{escape(move.shown_name)}*: {escape(move.shown_dose)}"
         for n, move in enumerate(group.routine.moves, start=1)
     ]
     if group.routine.rounds > 1:

@@ -12,7 +12,8 @@ from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnSta
 
 from bot import replies
 from bot.commands.base import CommandContext
-from bot.i18n import N_, _
+from bot.i18n import N_, _, use_locale
+from bot.languages import channel_language
 from bot.replies import NOT_A_NUDGE
 from bot.services import Services
 from handlers.teams import activities, cards
@@ -83,11 +84,17 @@ def register(app: AgentApplication[TurnState], services: Services, chat: TeamsCh
         except Exception:
             logger.exception("teams.done_failed channel=%s", channel.channel_id)
             return _message(_(SORRY))
-        card = cards.nudge_card(exercise, names, unnamed, image_url=chat.pictures.url_for(exercise))
+        # The card is the channel's: in its language, like the nudge it replaces.
+        where = await services.storage.channels.get(channel)
+        with use_locale(channel_language(where)):
+            card = cards.nudge_card(
+                exercise, names, unnamed, image_url=chat.pictures.url_for(exercise)
+            )
+            summary = cards.nudge_summary(exercise)
         if outcome.change.changed:
             # The invoke response refreshes the card for the person who pressed; the update
             # shows everyone in the channel who has moved.
-            update = cards.card_activity(card, summary=f"Movement break: {exercise.name}")
+            update = cards.card_activity(card, summary=summary)
             update.id = message_id
             await chat.limiter.acquire(channel.channel_id)
             try:

@@ -35,6 +35,7 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 from pydantic import ValidationError
 
+from bot.i18n import set_locale
 from bot.logs import limited_filter, warn_limited
 from bot.metrics import Metrics
 from bot.ports import ConversationStore
@@ -177,6 +178,9 @@ def build_teams(
     directory = TeamsDirectory(conversations)
 
     async def observe(context: TurnContext, state: TurnState) -> bool:
+        # Every answer in this turn is in the sender's locale (the activity says it); the
+        # command runner switches to the channel's language for what the channel reads.
+        set_locale(context.activity.locale if isinstance(context.activity.locale, str) else None)
         await directory.observe(context)
         return True
 

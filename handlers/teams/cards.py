@@ -22,9 +22,10 @@ from microsoft_agents.activity import (
 
 from bot.commands.base import Button
 from bot.exercises import Exercise
+from bot.i18n import N_, _, ngettext
 from bot.pictures import alt_text
 from bot.ports import Board
-from bot.replies import DATE_TOKEN
+from bot.replies import DATE_TOKEN, board_heading, board_lines
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -35,15 +36,15 @@ MAX_BOARD_LINES = 30
 MAX_MOVERS_NAMED = 10
 MAX_NAME = 80
 
-HELLO = (
+HELLO = N_(
     "Hi, I'm stretchbot: I post short movement breaks here so everyone gets up every so often. "
     "Try `@stretchbot stretch every 45m 09:00-17:00 weekdays`, or `@stretchbot help`."
 )
 
 POSITION_HINTS = {
-    "seated": "Seated: you can do this at your desk.",
-    "standing": "Standing: get up for this one.",
-    "floor": "On the floor: find a bit of space (a mat or carpet helps).",
+    "seated": N_("Seated: you can do this at your desk."),
+    "standing": N_("Standing: get up for this one."),
+    "floor": N_("On the floor: find a bit of space (a mat or carpet helps)."),
 }
 
 _SLACK_MENTION = re.compile(r"<@([^>|]+)(?:\|[^>]*)?>")
@@ -55,7 +56,7 @@ _UNSAFE_NAME = re.compile(r"[<>\[\]*_`~\\#|{}\r\n\t]")
 def safe_name(name: str) -> str:
     """A display name that cannot break markup, links or a mention tag."""
     cleaned = _UNSAFE_NAME.sub("", name).strip()
-    return cleaned[:MAX_NAME] or "someone"
+    return cleaned[:MAX_NAME] or _("someone")
 
 
 def _text_block(text: str, **style: Any) -> dict[str, Any]:
@@ -78,12 +79,20 @@ def movers_line(names: Sequence[str], unnamed: int = 0) -> str:
     shown = [safe_name(name) for name in names[:MAX_MOVERS_NAMED]]
     others = unnamed + max(0, len(names) - MAX_MOVERS_NAMED)
     if others:
-        shown.append(f"{others} other{'s' if others != 1 else ''}" if shown else f"{others}")
+        shown.append(
+            ngettext("{count} other", "{count} others", others).format(count=others)
+            if shown
+            else str(others)
+        )
     if not shown:
         return ""
-    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    listed = (
+        shown[0]
+        if len(shown) == 1
+        else _("{names} and {last}").format(names=", ".join(shown[:-1]), last=shown[-1])
+    )
     people = len(names) + unnamed
-    return f"Moved so far ({people}): {listed}."
+    return _("Moved so far ({count}): {names}.").format(count=people, names=listed)
 
 
 def nudge_card(
@@ -97,9 +106,7 @@ def nudge_card(
     a Done button (`Action.Execute`, verb `done`) and, once people press it, who has moved
     so far."""
     body = [
-        _text_block(
-            f"Movement break: {exercise.name}", weight="Bolder", size="Medium", style="heading"
-        ),
+        _text_block(nudge_summary(exercise), weight="Bolder", size="Medium", style="heading"),
         *(
             [
                 {
@@ -112,10 +119,15 @@ def nudge_card(
             if image_url
             else []
         ),
-        _text_block(exercise.how_to),
-        _text_block(exercise.dose, isSubtle=True, spacing="Small"),
+        _text_block(exercise.shown_how_to),
+        _text_block(exercise.shown_dose, isSubtle=True, spacing="Small"),
         _text_block(
-            f"{POSITION_HINTS.get(exercise.position, '')} Press Done or react when you've moved.",
+            (
+                _(POSITION_HINTS[exercise.position]) + " "
+                if exercise.position in POSITION_HINTS
+                else ""
+            )
+            + _("Press Done or react when you've moved."),
             size="Small",
             isSubtle=True,
         ),
@@ -128,7 +140,7 @@ def nudge_card(
         actions=[
             {
                 "type": "Action.Execute",
-                "title": "Done ✅",
+                "title": _("Done ✅"),
                 "verb": DONE_VERB,
                 "style": "positive",
                 "data": {"exercise": exercise.key},
@@ -139,10 +151,10 @@ def nudge_card(
 
 def board_card(board: Board, names: Mapping[str, str]) -> dict[str, Any]:
     """`1. <at>Ada</at> 5 breaks, 3-day streak` per person (mentions for known names)."""
-    title = f"Movement leaderboard: {board.title.lower()}"
+    title = board_heading(board)
     lines: list[str] = []
     mentions: list[dict[str, Any]] = []
-    for entry in board.entries[:MAX_BOARD_LINES]:
+    for entry, line in zip(board.entries[:MAX_BOARD_LINES], board_lines(board), strict=False):
         name = names.get(entry.person_id)
         if name:
             tag = f"<at>{safe_name(name)}</at>"
@@ -154,19 +166,20 @@ def board_card(board: Board, names: Mapping[str, str]) -> dict[str, Any]:
                 }
             )
         else:
-            tag = "Someone"
-        line = f"{entry.rank}. {tag} {entry.breaks} break{'' if entry.breaks == 1 else 's'}"
-        if entry.streak:
-            line += f", {entry.streak}-day streak"
-        lines.append(line)
+            tag = _("Someone")
+        lines.append(line.replace(f"<@{entry.person_id}>", tag, 1))
     rest = len(board.entries) - MAX_BOARD_LINES
     if rest > 0:
-        lines.append(f"…and {rest} more {'person' if rest == 1 else 'people'} who moved.")
+        lines.append(
+            ngettext(
+                "…and {count} more person who moved.", "…and {count} more people who moved.", rest
+            ).format(count=rest)
+        )
     body = [
         _text_block(f"🏅 {title}", weight="Bolder", size="Medium", style="heading"),
         *(_text_block(line, spacing="Small") for line in lines),
         _text_block(
-            "Ranked by breaks, then streak. React to a nudge or press Done to join in.",
+            _("Ranked by breaks, then streak. React to a nudge or press Done to join in."),
             size="Small",
             isSubtle=True,
             spacing="Medium",
@@ -189,15 +202,16 @@ def card_activity(card: Mapping[str, Any], *, summary: str) -> Activity:
 
 
 def nudge_activity(exercise: Exercise, image_url: str | None = None) -> Activity:
-    return card_activity(
-        nudge_card(exercise, image_url=image_url), summary=f"Movement break: {exercise.name}"
-    )
+    return card_activity(nudge_card(exercise, image_url=image_url), summary=nudge_summary(exercise))
+
+
+def nudge_summary(exercise: Exercise) -> str:
+    """'Movement break: Heel lifts', in the reader's language."""
+    return _("Movement break: {name}").format(name=exercise.shown_name)
 
 
 def board_activity(board: Board, names: Mapping[str, str]) -> Activity:
-    return card_activity(
-        board_card(board, names), summary=f"Movement leaderboard: {board.title.lower()}"
-    )
+    return card_activity(board_card(board, names), summary=board_heading(board))
 
 
 def teams_markdown(text: str, names: Mapping[str, str]) -> tuple[str, list[Mention]]:

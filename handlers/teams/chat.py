@@ -25,9 +25,11 @@ from pydantic import ValidationError
 
 from bot.charts import WeekChart, chart_title
 from bot.exercises import Exercise
+from bot.i18n import _
 from bot.metrics import Metrics
 from bot.pictures import PictureLinks
 from bot.ports import Board, ChannelKey, PostError, PostResult
+from bot.replies import board_heading
 from bot.team_ports import GroupBreak
 from handlers.teams import cards, team_cards
 from handlers.teams.directory import TeamsDirectory
@@ -201,7 +203,7 @@ class TeamsChat:
         card = team_cards.board_with_extras(cards.board_card(board, names), board.team, names)
         return await self.send(
             channel,
-            cards.card_activity(card, summary=f"Movement leaderboard: {board.title.lower()}"),
+            cards.card_activity(card, summary=board_heading(board)),
         )
 
     async def post_group_break(self, group: GroupBreak, *, now: datetime) -> PostResult:
@@ -223,7 +225,7 @@ class TeamsChat:
     async def _together_activity(self, group: GroupBreak, now: datetime) -> Activity:
         return cards.card_activity(
             await self.together_card(group, now=now),
-            summary=f"Group break: {group.routine.minutes} min together",
+            summary=_("Group break: {minutes} min together").format(minutes=group.routine.minutes),
         )
 
     async def post_week_chart(self, channel: ChannelKey, chart: WeekChart) -> PostResult:
@@ -248,6 +250,9 @@ class TeamsChat:
 
     async def user_timezone(self, team_id: str, user_id: str) -> str | None:
         return self.directory.timezone(user_id)
+
+    async def user_locale(self, team_id: str, user_id: str) -> str | None:
+        return self.directory.locale(user_id)
 
     def workspace_prefix(self, team_id: str) -> str | None:
         """A personal chat is a workspace of its own (`<tenant>:<chat>`): `stats` there covers

@@ -25,6 +25,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.app.proactive import Conversation
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
+from bot.i18n import supported_locale
 from bot.ports import ChannelKey, ConversationStore, StoredReference
 from handlers.teams import activities
 
@@ -74,6 +75,7 @@ class TeamsDirectory:
         self._failed_lookups: BoundedCache[tuple[str, str], float] = BoundedCache(cache_size)
         self._monotonic = monotonic
         self.lookups = 0  # connector member lookups made (tests and benchmarks read it)
+        self._locales: BoundedCache[str, str] = BoundedCache(cache_size)
 
     async def observe(self, context: TurnContext) -> None:
         """Note the sender's display name (stored when new or changed) and timezone."""
@@ -88,6 +90,9 @@ class TeamsDirectory:
         timezone = activities.client_timezone(activity)
         if timezone:
             self._timezones.put(person, timezone)
+        locale = supported_locale(activity.locale) if isinstance(activity.locale, str) else None
+        if locale:
+            self._locales.put(person, locale)
         name = activities.display_name(sender)
         if name and self._names.get((workspace, person)) != name:
             await self.conversations.set_display_name(
@@ -154,6 +159,10 @@ class TeamsDirectory:
 
     def timezone(self, person_id: str) -> str | None:
         return self._timezones.get(person_id)
+
+    def locale(self, person_id: str) -> str | None:
+        """The catalog locale of the person's last activity (Teams sends one with each)."""
+        return self._locales.get(person_id)
 
     async def remember(self, context: TurnContext, channel: ChannelKey) -> bool:
         """Store how to post into `channel` later (from this turn's claims and conversation).

@@ -18,6 +18,7 @@ from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import TurnState
 from microsoft_agents.hosting.msteams import TeamsAgentExtension, TeamsTurnContext
 
+from bot.i18n import _
 from bot.services import Services
 from handlers.teams import activities, cards
 from handlers.teams.chat import TeamsChat
@@ -46,7 +47,7 @@ def register(teams: TeamsAgentExtension[TurnState], services: Services, chat: Te
         await services.installs.workspace_installed(
             platform=activities.PLATFORM, team_id=channel.team_id
         )
-        hello = await chat.send(channel, cards.reply_activity(cards.HELLO, {}))
+        hello = await chat.send(channel, cards.reply_activity(_(cards.HELLO), {}))
         if not hello.ok:
             logger.warning("teams.hello_failed channel=%s: %s", channel.channel_id, hello.detail)
 

@@ -57,7 +57,7 @@ def together_card(group: GroupBreak, names: Mapping[str, str], *, now: datetime)
         _text_block(title, weight="Bolder", size="Medium", style="heading")
     ]
     for n, move in enumerate(group.routine.moves, start=1):
-        body.append(_text_block(f"{n}. {move.name}: {move.dose}", spacing="Small"))
+        body.append(_text_block(f"{n}. {move.shown_name}: {move.shown_dose}", spacing="Small"))
     if group.routine.rounds > 1:
         body.append(
             _text_block(
@@ -127,10 +127,10 @@ def chart_card(chart: WeekChart) -> dict[str, Any]:
         body.append(
             _text_block(
                 ngettext(
-                    "Green: the team met its {percent}% goal ({count} day this week).",
-                    "Green: the team met its {percent}% goal ({count} days this week).",
+                    "Green: the team met its {share} goal ({count} day this week).",
+                    "Green: the team met its {share} goal ({count} days this week).",
                     chart.goal_days,
-                ).format(percent=chart.goal_percent, count=chart.goal_days),
+                ).format(share=f"{chart.goal_percent}%", count=chart.goal_days),
                 size="Small",
                 isSubtle=True,
             )

@@ -444,3 +444,19 @@ def test_a_bad_host_is_named_as_host_not_port(tmp_path: Path) -> None:
     assert line.startswith("stretchbot: HOST "), line
     assert "PORT" not in line
     assert not (tmp_path / "stretchbot.db").exists()
+
+
+def test_preview_in_another_language(tmp_path: Path) -> None:
+    german = run_cli(
+        "preview", SCHEDULE, *MONDAY, "--tz", "Europe/Berlin", "--lang", "de", cwd=tmp_path
+    )
+    assert german.returncode == 0, german
+    first = german.stdout.splitlines()[0]
+    assert first == "2026-11-23T09:45:00+01:00  Mo., 23. Nov. 2026, 09:45 CET", first
+    japanese = run_cli(
+        "preview", SCHEDULE, *MONDAY, "--tz", "Asia/Tokyo", "--lang", "ja-JP", cwd=tmp_path
+    )
+    assert japanese.stdout.splitlines()[0].endswith("2026年11月23日(月) 9:45 JST"), japanese
+
+    unknown = run_cli("preview", SCHEDULE, *MONDAY, "--lang", "klingon", cwd=tmp_path)
+    assert "--lang 'klingon'" in one_line_failure(unknown, code=2)

@@ -201,6 +201,24 @@ def test_preview(installed: Installed) -> None:
     assert len(lines) == 10 and lines[0] == "2026-11-23T09:45:00+01:00", lines
 
 
+def test_preview_in_german_from_the_shipped_catalogs(installed: Installed) -> None:
+    """The compiled catalogs (.mo) are package data: the installed wheel speaks German."""
+    result = installed.run(
+        "preview",
+        SCHEDULE,
+        "--tz",
+        "Europe/Berlin",
+        "--start",
+        "2026-11-23",
+        "--days",
+        "1",
+        "--lang",
+        "de",
+    )
+    assert result.returncode == 0, result
+    assert result.stdout.splitlines()[0].endswith("Mo., 23. Nov. 2026, 09:45 CET"), result.stdout
+
+
 def test_manifest_for_a_host(installed: Installed) -> None:
     result = installed.run("manifest", "--url", "https://bot.example.com")
     assert result.returncode == 0, result

@@ -167,8 +167,9 @@ class FakeUser:
     is_bot: bool = False
     deleted: bool = False
     real_name: str | None = None
+    locale: str = "en-US"  # answered only when the call asks `include_locale`
 
-    def to_dict(self, team_id: str) -> JsonDict:
+    def to_dict(self, team_id: str, *, include_locale: bool = False) -> JsonDict:
         """The user object as ``users.info`` returns it (tz_offset computed for now)."""
         now = datetime.now(ZoneInfo(self.tz))
         offset = now.utcoffset()
@@ -200,7 +201,7 @@ class FakeUser:
             "is_app_user": False,
             "updated": 1_600_000_000,
             "has_2fa": False,
-        }
+        } | ({"locale": self.locale} if include_locale else {})
 
 
 @dataclass
@@ -475,6 +476,7 @@ class FakeSlack:
         deleted: bool = False,
         name: str | None = None,
         real_name: str | None = None,
+        locale: str = "en-US",
     ) -> FakeUser:
         """Define (or redefine) what ``users.info`` answers for ``user_id``.
 
@@ -492,6 +494,7 @@ class FakeSlack:
             is_bot=is_bot,
             deleted=deleted,
             real_name=real_name,
+            locale=locale,
         )
         self.users[user_id] = user
         return user
@@ -1120,7 +1123,8 @@ class FakeSlack:
         if not user_id or user_id in self.missing_users:
             return _error("user_not_found")
         user = self.users.get(user_id) or FakeUser(user_id, user_id.lower(), tz=self.default_tz)
-        return _ok(user=user.to_dict(self.team_id))
+        include_locale = str(params.get("include_locale", "")).lower() in ("true", "1")
+        return _ok(user=user.to_dict(self.team_id, include_locale=include_locale))
 
     def _reaction_target(
         self, params: JsonDict

@@ -221,3 +221,15 @@ async def test_home_events_with_junk_ids_publish_nothing(bot: BotDriver) -> None
         )
     await open_home(bot)
     assert [call.params["user_id"] for call in bot.slack.calls_to("views.publish")] == [USER]
+
+
+async def test_the_home_tab_is_in_the_persons_language(bot: BotDriver) -> None:
+    bot.slack.set_user(USER, tz="Europe/Berlin", locale="ja-JP")
+    await bot.command("every 45m 09:00-17:00 weekdays")
+    bot.slack.surfaces.join(USER, "C0001")
+    view = await open_home(bot)
+    assert not view_problems(view)
+    words = texts(view)
+    assert "あなたの運動休憩" in words, words
+    assert "45分ごと、09:00–17:00、平日（Europe/Berlin）。" in words
+    assert "今すぐ休憩する" in words

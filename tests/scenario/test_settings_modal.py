@@ -50,6 +50,7 @@ async def test_settings_opens_a_modal_filled_in_from_the_person(member: BotDrive
         "holidays",
         "seated",
         "weekly_board",
+        "language",
     ]
     assert fields["interval"]["element"]["initial_option"]["value"] == "45m"
     assert fields["window_start"]["element"]["initial_time"] == "09:00"
@@ -267,3 +268,17 @@ async def test_time_zone_and_country_menus_search(member: BotDriver) -> None:
     await answer_in(bot, "C0001")
     saved = await bot.services.storage.channels.get(key())
     assert saved is not None and saved.spec is not None and saved.spec.holidays is None
+
+
+async def test_the_form_sets_the_channels_language(member: BotDriver) -> None:
+    bot = member
+    bot.slack.set_user(USER, tz="Europe/Berlin", locale="de-DE")
+    await bot.command("every 45m")  # the channel speaks German, like who scheduled it
+    view = await settings_via_command(bot)
+    assert inputs(view)["language"]["element"]["initial_option"]["value"] == "de"
+    assert inputs(view)["language"]["label"]["text"] == "Sprache"  # the form is in German too
+    assert await submit(bot, view, {"language": "fr"}) == {"response_action": "clear"}
+    [posted] = await answer_in(bot, "C0001")
+    assert "Je parlerai désormais Français dans ce canal" in posted["text"], posted["text"]
+    state = await bot.services.storage.channels.get(key())
+    assert state is not None and state.language == "fr"

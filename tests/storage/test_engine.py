@@ -206,7 +206,7 @@ async def test_migrations_need_no_alembic_ini_or_cwd(
 
 
 def test_head_revision() -> None:
-    assert head_revision() == "0012"
+    assert head_revision() == "0013"
 
 
 def test_alembic_cli_path_uses_database_url(

@@ -112,6 +112,7 @@ def test_what_teams_sends_back_reads_as_the_values_the_form_opened_with() -> Non
         "holidays": None,
         "seated": False,
         "weekly_board": False,
+        "language": None,
     }
 
 

@@ -65,7 +65,9 @@ async def test_settings_answers_with_a_form_card(teams: TeamsDriver) -> None:
         "Input.ChoiceSet",
         "Input.Toggle",
         "Input.Toggle",
+        "Input.ChoiceSet",  # the channel's language
     ]
+    assert fields["language"]["value"] == "en"  # Ada's activity locale (en-US)
     assert fields["interval"]["value"] == "45m"
     assert fields["tz"]["value"] == "Europe/Berlin"  # Ada's clientInfo timezone
     assert fields["days"]["value"] == "0,1,2,3,4" and fields["days"]["isMultiSelect"] is True

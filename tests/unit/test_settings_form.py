@@ -50,6 +50,7 @@ def test_a_new_channel_starts_from_the_grammars_defaults_in_the_persons_zone() -
         "holidays": None,
         "seated": False,
         "weekly_board": True,
+        "language": "en",  # the reader's, until the channel has its own
     }
 
 
@@ -69,6 +70,7 @@ def test_the_schedule_part_is_the_canonical_every_text_the_grammar_parses_alike(
         "every 1h30m 08:00-18:00 mon,wed,fri tz Asia/Tokyo holidays JP",
         "seated off",
         "leaderboard weekly on",
+        "language en",
     ]
     command = REGISTRY.parse(texts[0])
     assert command == ScheduleCommand(
