@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.config import (
+from bot.config_checks import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SLACK_API_URL,
     DEFAULT_SLACK_AUTHORIZE_URL,
