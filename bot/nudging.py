@@ -11,7 +11,6 @@ import os
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import rules, schedules
@@ -19,18 +18,25 @@ from bot.batching import BatchWriter
 from bot.custom_exercises import WorkspaceExercises
 from bot.decisions import log_decision
 from bot.exercise_service import ExerciseService
-from bot.exercises import RECENT_WINDOW, Exercise, find_exercise, pick_exercise
+from bot.exercises import RECENT_WINDOW, Exercise, pick_exercise
 from bot.i18n import use_locale
 from bot.installs import InstallService
 from bot.languages import channel_language
 from bot.metrics import Metrics
+from bot.nudge_claims import (
+    CLAIM_LEASE,
+    DUE_BATCH,
+    ClaimHandover,
+    NudgeOutcome,
+    _Claimed,
+    _SlotPlan,
+)
 from bot.personal_slots import PersonalSlots
 from bot.ports import (
     ChannelKey,
     ChannelState,
     Chat,
     Lease,
-    Nudge,
     PostedNudge,
     PostError,
     PostResult,
@@ -44,50 +50,13 @@ logger = logging.getLogger("stretchbot.services.nudging")
 
 Clock = Callable[[], datetime]
 
-DUE_BATCH = 500
 CLAIM_BATCH = 100  # most slots claimed per transaction (and waiting to be posted)
 POSTED_BATCH = 64  # posted message ids written per transaction ...
 POSTED_LINGER = 0.05  # ... or this many seconds after the first one waiting
 POSTED_FLUSH_SECONDS = 30.0  # a pass waits this long at most for its ids to be written
-# A claim not yet sending is this process's for this long; past it (the process presumably
-# died: SIGKILL, OOM, a lost host), another process or the restart takes it over and posts it.
-CLAIM_LEASE = timedelta(seconds=30)
 
 
-@dataclass(frozen=True)
-class NudgeOutcome:
-    """What happened to one due channel in a scheduler pass (for logs, metrics and tests)."""
-
-    channel: ChannelKey
-    # "posted" | "failed" | "skipped_stale" | "skipped_paused" | "skipped_ratelimited" |
-    # "lost_race" | "released"; personal reminders also "slid" (detail: the new time) |
-    # "skipped_busy" (detail: why)
-    decision: str
-    slot_at: datetime | None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class _SlotPlan:
-    slot: datetime | None  # the slot to post now; None: every missed slot is stale
-    next_slot: datetime | None
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    """A slot this process claimed (or took over) and must now post (or give back)."""
-
-    key: ChannelKey
-    nudge: Nudge
-    move: SlotMove | None  # None: taken over from a dead process (its cursor moved long ago)
-    exercise: Exercise
-    slot: datetime
-    # The channel's language (bot.languages); None for a claim taken over from a dead process,
-    # whose channel row is not read again (the catalog's source language then).
-    language: str | None = None
-
-
-class NudgeService:
+class NudgeService(ClaimHandover):
     """Posts scheduled nudges when their slots come, and ad-hoc ones on request."""
 
     def __init__(
@@ -448,25 +417,6 @@ class NudgeService:
                 outcomes.append(NudgeOutcome(move.channel, "skipped_paused", slot))
         return claimed
 
-    def _personal_outcome(
-        self, move: SlotMove, slot: datetime, decision: str, now: datetime
-    ) -> NudgeOutcome:
-        """Count and log a personal reminder that slid past a busy time or was skipped."""
-        if decision == "slid":
-            assert move.next_slot_at is not None
-            self.metrics.reminders_slid.inc()
-            log_decision(
-                "reminder.slid",
-                move.channel,
-                slot=slot.isoformat(),
-                to=move.next_slot_at.isoformat(),
-            )
-            return NudgeOutcome(move.channel, "slid", slot, move.next_slot_at.isoformat())
-        reason = move.skipped_reason or "busy"
-        self.metrics.nudges_skipped.labels("busy").inc()
-        log_decision("reminder.skipped_busy", move.channel, slot=slot.isoformat(), reason=reason)
-        return NudgeOutcome(move.channel, "skipped_busy", slot, reason)
-
     async def _post_claimed(self, claimed: _Claimed) -> NudgeOutcome | None:
         """Post one claim; None when shutting down stopped it waiting out a rate limit (never
         sent: it is given back)."""
@@ -509,60 +459,6 @@ class NudgeService:
         if result.error is PostError.CHANNEL_GONE:
             await self.installs.channel_gone(key, reason=result.detail or "channel_gone")
         return NudgeOutcome(key, "failed", slot, reason)
-
-    async def _take_over(
-        self, now: datetime, lease: Lease, platforms: Sequence[str], outcomes: list[NudgeOutcome]
-    ) -> list[_Claimed]:
-        """Claims a dead process left unsent when their leases ran out: to post now (within
-        the grace period), or skipped as stale."""
-        try:
-            taken = await self.storage.nudges.take_over(
-                now=now,
-                lease=lease,
-                oldest_slot=now - self.grace,
-                limit=DUE_BATCH,
-                platforms=platforms,
-            )
-        except Exception:  # they stay claimed; the next pass tries again
-            logger.exception("nudge.error taking over expired claims")
-            return []
-        for nudge in taken.stale:
-            assert nudge.slot_at is not None
-            self.metrics.nudges_skipped.labels("stale").inc()
-            log_decision(
-                "nudge.skipped_stale",
-                nudge.channel,
-                slot=nudge.slot_at.isoformat(),
-                reason="claimed_by_a_stopped_process",
-            )
-            outcomes.append(NudgeOutcome(nudge.channel, "skipped_stale", nudge.slot_at))
-        claims: list[_Claimed] = []
-        for nudge in taken.claims:
-            assert nudge.slot_at is not None
-            exercise = find_exercise(nudge.exercise_key) or pick_exercise((), rng=self.rng)
-            log_decision("nudge.taken_over", nudge.channel, slot=nudge.slot_at.isoformat())
-            claims.append(_Claimed(nudge.channel, nudge, None, exercise, nudge.slot_at))
-        return claims
-
-    async def _give_back(self, unposted: list[_Claimed], outcomes: list[NudgeOutcome]) -> None:
-        """Shutting down: release claims nobody will post, so their slots are due again (a
-        claim taken over from a dead process: its lease ends now, for the others to take)."""
-        moved = [claimed for claimed in unposted if claimed.move is not None]
-        try:
-            released = await self.storage.nudges.release_claims(
-                [(claimed.nudge, claimed.move) for claimed in moved if claimed.move is not None]
-            )
-            await self.storage.nudges.end_leases(
-                [claimed.nudge.id for claimed in unposted if claimed.move is None],
-                owner=self.owner,
-            )
-        except Exception:
-            logger.exception("nudge.release_failed count=%d", len(unposted))
-            return
-        for claimed in unposted:
-            log_decision("nudge.released", claimed.key, slot=claimed.slot.isoformat())
-            outcomes.append(NudgeOutcome(claimed.key, "released", claimed.slot))
-        logger.info("nudge.released %d of %d claims given back", released, len(unposted))
 
     async def _start_sending(self, nudge_ids: Sequence[int]) -> set[int]:
         return await self.storage.nudges.start_sending(nudge_ids, owner=self.owner)
