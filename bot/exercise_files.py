@@ -16,8 +16,7 @@ Pure: text in, values out. The format:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import yaml
+from typing import TYPE_CHECKING
 
 from bot.custom_exercises import (
     MAX_CUSTOM,
@@ -28,6 +27,9 @@ from bot.custom_exercises import (
     with_key,
 )
 from bot.exercises import find_exercise
+
+if TYPE_CHECKING:
+    import yaml
 
 FIELDS = ("name", "how_to", "seconds", "reps", "position", "image", "pack")
 MAX_FILE_BYTES = 1_000_000
@@ -44,6 +46,8 @@ class ExerciseFile:
 
 def read_file(text: str) -> ExerciseFile:
     """Check the whole file; every problem is reported with its line number."""
+    import yaml  # only when a file is read or written: the running bot never loads it
+
     result = ExerciseFile()
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         result.errors.append(f"the file is larger than {MAX_FILE_BYTES:,} bytes")
@@ -105,6 +109,8 @@ def read_file(text: str) -> ExerciseFile:
 
 
 def _read_off(node: yaml.Node, result: ExerciseFile) -> None:
+    import yaml  # only when a file is read or written: the running bot never loads it
+
     items = node.value if isinstance(node, yaml.SequenceNode) else None
     if items is None:
         result.errors.append(
@@ -123,6 +129,8 @@ def _read_off(node: yaml.Node, result: ExerciseFile) -> None:
 
 
 def _read_exercise(node: yaml.Node, result: ExerciseFile) -> CustomExercise | None:
+    import yaml  # only when a file is read or written: the running bot never loads it
+
     if not isinstance(node, yaml.MappingNode):
         result.errors.append(f"{_line(node)}: each exercise is a mapping (`- name: ...`)")
         return None
@@ -171,6 +179,8 @@ def _line(node: yaml.Node) -> str:
 
 
 def _line_of_field(node: yaml.MappingNode, name: str) -> str:
+    import yaml  # only when a file is read or written: the running bot never loads it
+
     for key_node, value_node in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == name:
             return _line(value_node)
@@ -179,6 +189,8 @@ def _line_of_field(node: yaml.MappingNode, name: str) -> str:
 
 def write_file(workspace: WorkspaceExercises) -> str:
     """The workspace's exercises as a file `read_file` reads back to the same exercises."""
+    import yaml  # only when a file is read or written: the running bot never loads it
+
     data: dict[str, object] = {}
     if workspace.off:
         data["off"] = sorted(workspace.off)

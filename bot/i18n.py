@@ -88,10 +88,13 @@ def translations_for(locale: str) -> gettext.NullTranslations:
     """The catalog for `locale`; the source texts when there is none."""
     if locale == SOURCE_LOCALE or locale not in LANGUAGES:
         return _NULL
-    from babel.support import Translations
-
-    catalog = Translations.load(str(LOCALES_DIR), [locale], DOMAIN)
-    return catalog if isinstance(catalog, Translations) else _NULL
+    # The standard library reads the compiled catalog (plural forms and contexts included);
+    # Babel itself is loaded only when a date or number is formatted for a locale.
+    try:
+        with (LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo").open("rb") as mo:
+            return gettext.GNUTranslations(mo)
+    except OSError:  # no catalog shipped for it
+        return _NULL
 
 
 @contextmanager
