@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, select
 
 from bot.ports import ChannelKey
-from storage.db import Database, require_aware
+from storage.db import Database, bound_channel_pk, require_aware
 from storage.models import BreakRow, ChannelRow, NudgeRow, UTCDateTime
 
 # Leaderboards ask for the same GROUP BY with new values many times: build the statement once
@@ -25,14 +25,7 @@ _NEVER_AFTER = datetime(9999, 1, 1, tzinfo=UTC)
 _COUNTS_BY_PERSON = (
     select(BreakRow.person_id, func.count())
     .where(
-        BreakRow.channel_pk
-        == select(ChannelRow.id)
-        .where(
-            ChannelRow.platform == bindparam("platform"),
-            ChannelRow.team_id == bindparam("team_id"),
-            ChannelRow.channel_id == bindparam("channel_id"),
-        )
-        .scalar_subquery(),
+        BreakRow.channel_pk == bound_channel_pk(),
         BreakRow.logged_at >= bindparam("since", type_=UTCDateTime()),
         BreakRow.logged_at < bindparam("until", type_=UTCDateTime()),
     )
@@ -54,14 +47,7 @@ _PERSON_COUNTS = select(
     ),
     func.count(),
 ).where(
-    BreakRow.channel_pk
-    == select(ChannelRow.id)
-    .where(
-        ChannelRow.platform == bindparam("platform"),
-        ChannelRow.team_id == bindparam("team_id"),
-        ChannelRow.channel_id == bindparam("channel_id"),
-    )
-    .scalar_subquery(),
+    BreakRow.channel_pk == bound_channel_pk(),
     BreakRow.person_id == bindparam("person_id"),
     BreakRow.logged_at >= bindparam("since", type_=UTCDateTime()),
     BreakRow.logged_at < bindparam("until", type_=UTCDateTime()),
@@ -71,14 +57,7 @@ _PERSON_COUNTS = select(
 _BREAK_TIMES = (
     select(BreakRow.person_id, BreakRow.logged_at)
     .where(
-        BreakRow.channel_pk
-        == select(ChannelRow.id)
-        .where(
-            ChannelRow.platform == bindparam("platform"),
-            ChannelRow.team_id == bindparam("team_id"),
-            ChannelRow.channel_id == bindparam("channel_id"),
-        )
-        .scalar_subquery(),
+        BreakRow.channel_pk == bound_channel_pk(),
         BreakRow.logged_at >= bindparam("since", type_=UTCDateTime()),
     )
     .order_by(BreakRow.logged_at, BreakRow.id)

@@ -17,7 +17,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Executable, Select, event, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Executable,
+    Select,
+    bindparam,
+    event,
+    func,
+    select,
+)
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Dialect, Row
@@ -56,6 +66,20 @@ def is_channel(key: ChannelKey) -> ColumnElement[bool]:
 def channel_pk(key: ChannelKey) -> Select[int]:
     """The primary key of the `channels` row of `key` (use `.scalar_subquery()` inside SQL)."""
     return select(ChannelRow.id).where(is_channel(key))
+
+
+def bound_channel_pk() -> Any:
+    """The primary key of the `channels` row named by the bound parameters `platform`,
+    `team_id` and `channel_id`: for statements built once and run with new values."""
+    return (
+        select(ChannelRow.id)
+        .where(
+            ChannelRow.platform == bindparam("platform"),
+            ChannelRow.team_id == bindparam("team_id"),
+            ChannelRow.channel_id == bindparam("channel_id"),
+        )
+        .scalar_subquery()
+    )
 
 
 def channels_of(platform: str, team_id: str) -> Select[int]:

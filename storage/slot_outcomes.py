@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, exists, select
 
 from bot.ports import ChannelKey, NudgeStatus
-from storage.db import Database, require_aware
-from storage.models import BreakRow, ChannelRow, NudgeRow, UTCDateTime
+from storage.db import Database, bound_channel_pk, require_aware
+from storage.models import BreakRow, NudgeRow, UTCDateTime
 
 # Built once (bound parameters): the weekly board and every `/stretch status` ask it. The range
 # on slot_at reads uq_nudges_channel_slot; each EXISTS one entry of uq_breaks_nudge_person.
@@ -19,14 +19,7 @@ _OUTCOMES = (
         exists().where(BreakRow.nudge_id == NudgeRow.id).label("answered"),
     )
     .where(
-        NudgeRow.channel_pk
-        == select(ChannelRow.id)
-        .where(
-            ChannelRow.platform == bindparam("platform"),
-            ChannelRow.team_id == bindparam("team_id"),
-            ChannelRow.channel_id == bindparam("channel_id"),
-        )
-        .scalar_subquery(),
+        NudgeRow.channel_pk == bound_channel_pk(),
         NudgeRow.slot_at >= bindparam("since", type_=UTCDateTime()),
         NudgeRow.slot_at < bindparam("until", type_=UTCDateTime()),
         NudgeRow.status == NudgeStatus.POSTED.value,

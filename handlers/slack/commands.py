@@ -37,7 +37,7 @@ from bot.replies import SORRY
 from bot.services import Services
 from handlers.slack.acked import AckedWork
 from handlers.slack.blocks import RUN_ACTION_PREFIX, reply_message
-from handlers.slack.fields import action_channel, action_user, command_context
+from handlers.slack.fields import command_context, pressed_context
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -179,12 +179,7 @@ def register(
     ) -> None:
         """A reply's button: run its command as the person who pressed it."""
         await ack()
-        ctx = command_context(
-            team=context.team_id,
-            channel=action_channel(body),
-            user=action_user(body),
-            enterprise=context.enterprise_id,
-        )
+        ctx = pressed_context(body, context)
         response_url = str(body.get("response_url") or "")
         if ctx is None:
             logger.info("a button press without a readable team, channel or user was ignored")

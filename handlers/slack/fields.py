@@ -72,3 +72,14 @@ def action_message_ts(body: dict[str, Any]) -> str | None:
     message = body.get("message")
     found = container.get("message_ts") if isinstance(container, dict) else None
     return message_ts(found or (message.get("ts") if isinstance(message, dict) else None))
+
+
+def pressed_context(body: dict[str, Any], context: Any) -> CommandContext | None:
+    """Who pressed a button or picked a menu option, where (Enterprise Grid included): the
+    command context a pressed command runs in; None unless each id is a Slack id."""
+    return command_context(
+        team=getattr(context, "team_id", None),
+        channel=action_channel(body),
+        user=action_user(body),
+        enterprise=getattr(context, "enterprise_id", None),
+    )

@@ -18,7 +18,7 @@ from bot.services import Services
 from handlers.slack.acked import AckedWork
 from handlers.slack.blocks import MENU_ACTION_ID, MENU_PAUSE_TODAY, MENU_SEATED, MENU_SKIP
 from handlers.slack.commands import Responder
-from handlers.slack.fields import action_channel, action_message_ts, action_user, command_context
+from handlers.slack.fields import action_message_ts, pressed_context
 
 logger = logging.getLogger("stretchbot.slack")
 
@@ -55,12 +55,7 @@ def register(app: AsyncApp, services: Services, *, respond: Responder, work: Ack
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         await ack()
-        ctx = command_context(
-            team=context.team_id,
-            channel=action_channel(body),
-            user=action_user(body),
-            enterprise=context.enterprise_id,
-        )
+        ctx = pressed_context(body, context)
         ts = action_message_ts(body)
         value = chosen(action)
         response_url = body.get("response_url")
