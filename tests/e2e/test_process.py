@@ -255,12 +255,14 @@ async def test_sigterm_lets_a_scheduled_post_under_way_finish(
     try:
         storage = SqlStorage(engine)
         key = ChannelKey("slack", TEAM, CHANNEL)
-        # The first scheduler pass claims the overdue slot, then posts it (slowly).
+        # The first scheduler pass claims the overdue slot, then posts it (slowly). Wait until
+        # the post has reached Slack: a claim not yet sending is given back on SIGTERM instead
+        # (README: posts under way finish, unposted claims are released).
         await eventually(
-            lambda: storage.nudges.recent_exercise_keys(channel=key, limit=1),
+            lambda: slack.max_in_flight.get("chat.postMessage", 0) >= 1,
             timeout=10.0,
             interval=0.02,
-            what="the scheduler to claim the overdue slot",
+            what="the scheduler's post of the overdue slot to reach Slack",
         )
         assert not slack.calls_to("chat.postMessage")  # still in flight
         code = await bot.terminate(timeout=10.0)
