@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.coalescing import Sleep, UpdateCoalescer
 from bot.exercises import Exercise, find_exercise
-from bot.i18n import use_locale
+from bot.i18n import set_locale, use_locale
 from bot.languages import channel_language
 from bot.logs import warn_limited
 from bot.ports import ChannelKey, Chat, MarkChange, MarkOutcome, PostResult, Storage
@@ -149,11 +149,16 @@ class WhoMovedService:
             return
 
         async def read() -> tuple[Exercise, NudgeRoll] | None:
+            # Read only once the edit's turn has come: a burst of ✅ across many nudges queues
+            # hundreds of edits behind the workspace's budget, and those waiting cost nothing.
             nudge = await self.storage.nudges.find_by_message(
                 channel=channel, message_id=message_id
             )
             if nudge is None:
                 return None
+            # The edit is in the channel's language, like the nudge it rebuilds (the chat
+            # builds the message in this task right after the read).
+            set_locale(channel_language(await self.storage.channels.get(channel)))
             exercise = (
                 await self.find(channel, nudge.exercise_key)
                 if self.find is not None
@@ -163,9 +168,7 @@ class WhoMovedService:
                 return None
             return exercise, await self.roll(channel, nudge.id)
 
-        # The edit is in the channel's language, like the nudge it rebuilds.
-        where = await self.storage.channels.get(channel)
-        with use_locale(channel_language(where)):
+        with use_locale(None):  # English until `read` knows the channel's language
             result = await chat.update_nudge(channel, message_id, read)
         if not result.ok and result.detail != NOTHING_TO_SHOW:
             # Limited: a deleted nudge or a channel gone answers the same for every ✅ on it.

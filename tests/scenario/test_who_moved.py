@@ -277,3 +277,44 @@ async def test_a_burst_over_many_nudges_stays_within_the_workspace_budget(bot: B
         assert len(in_window) <= 4, [round(c.received_at - first, 2) for c in edits]
     assert edits[-1].received_at - first >= 1.9  # 6 edits: 2 at once, then one per 0.5 s
     assert bot.slack.unhonoured_429s == {}
+
+
+async def test_edits_waiting_for_their_turn_read_nothing(bot: BotDriver) -> None:
+    """A burst of ✅ over many nudges queues edits behind the workspace's budget; those waiting
+    cost no database read (they read what they show when their turn comes)."""
+    from handlers.slack.update_pacing import UpdatePacer
+
+    bot.runtime.slack.chat.pacer = UpdatePacer(per_minute=1, burst=2)  # 2 now, then 1 a minute
+    nudges = [await nudge_ts(bot) for _ in range(6)]
+    storage = bot.services.storage
+    reads: list[str] = []
+    find, get = storage.nudges.find_by_message, storage.channels.get
+
+    async def counted_find(**kwargs: Any) -> Any:
+        reads.append("nudge")
+        return await find(**kwargs)
+
+    async def counted_get(*args: Any, **kwargs: Any) -> Any:
+        reads.append("channel")
+        return await get(*args, **kwargs)
+
+    storage.nudges.find_by_message = counted_find  # type: ignore[method-assign]
+    storage.channels.get = counted_get  # type: ignore[method-assign]
+    for i, ts in enumerate(nudges):
+        await bot.react(user=f"U03{i:02d}", ts=ts)
+
+    async def two_edits() -> bool:
+        return len([c for c in bot.slack.calls if c.method == "chat.update"]) == 2
+
+    await eventually(two_edits, what="the first two edits")
+    assert bot.services.who_moved.updates.pending == 6  # two done (pausing), four waiting
+    assert sorted(reads) == ["channel", "channel", "nudge", "nudge"]
+
+
+async def test_the_edit_is_in_the_channels_language(bot: BotDriver) -> None:
+    bot.services.who_moved.updates.interval = 0.1
+    answer = await bot.command("language de")
+    assert answer is not None and "Deutsch" in answer["text"], answer
+    ts = await nudge_ts(bot)
+    await bot.react(user="U0041", ts=ts)
+    await roll_shows(bot, ts, "✅ 1 hat sich bewegt: <@U0041>")
