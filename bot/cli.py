@@ -13,8 +13,8 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import cli_exercises, maintenance, schedules
@@ -81,10 +81,32 @@ def _dispatch(argv: Sequence[str] | None) -> int:
 
 def version() -> str:
     """The installed distribution's version (what `pip show stretchbot` says)."""
+    # Imported here: importlib.metadata brings zipfile, csv, email and more (~1 MB) into the
+    # running bot, which never asks for its version.
+    from importlib import metadata
+
     try:
         return metadata.version("stretchbot")
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
         return "unknown (not installed)"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, like argparse's own, with the version read only when it is asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.pop("nargs", None)
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        sys.stdout.write(f"{parser.prog} {version()}\n")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,10 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run `stretchbot COMMAND --help` for what a command does and its options.",
     )
     parser.add_argument(
-        "--version",
-        action="version",
-        version=f"%(prog)s {version()}",
-        help="print the installed version and exit",
+        "--version", action=_VersionAction, help="print the installed version and exit"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from bot.i18n import LANGUAGES, NP_, SOURCE_LOCALE, pgettext, use_locale
+from bot.i18n import LANGUAGES, NP_, SOURCE_LOCALE, context_messages
 
 KEYWORD_CONTEXT = "/stretch word"
 
@@ -60,10 +60,12 @@ def translated_words(english: Iterable[str]) -> dict[str, dict[str, str]]:
         if locale == SOURCE_LOCALE:
             continue
         words: dict[str, str] = {}
-        with use_locale(locale):
-            for word in english:
-                shown = pgettext(KEYWORD_CONTEXT, word).strip()
-                if shown and shown != word and not any(c.isspace() for c in shown):
-                    words[fold(shown)] = word
+        # Only the command words are read from the catalog: the whole of it is loaded the
+        # first time someone reads the language.
+        catalog = context_messages(locale, KEYWORD_CONTEXT)
+        for word in english:
+            shown = catalog.get(word, word).strip()
+            if shown and shown != word and not any(c.isspace() for c in shown):
+                words[fold(shown)] = word
         table[locale] = words
     return table

@@ -7,7 +7,7 @@ import pytest
 
 from bot.commands import REGISTRY, keywords
 from bot.commands.base import Word
-from bot.commands.keywords import ENGLISH_WORDS, fold, translated_words
+from bot.commands.keywords import ENGLISH_WORDS, KEYWORD_CONTEXT, fold, translated_words
 from bot.commands.registry import Registry
 from bot.grammar import Args, ParseError
 from bot.i18n import LANGUAGES, SOURCE_LOCALE
@@ -98,3 +98,16 @@ def test_fold_drops_accents_and_case() -> None:
     assert fold("Réglages") == "reglages"
     assert fold("ESQUEÇA-ME") == "esqueca-me"
     assert fold("設定") == "設定"
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_command_words_read_from_the_mo_match_the_catalog(locale: str) -> None:
+    """The start-up reads only the command words from each `.mo`; they are what the whole
+    catalog (the standard library's gettext) gives."""
+    from bot.i18n import context_messages, pgettext, use_locale
+
+    read = context_messages(locale, KEYWORD_CONTEXT)
+    assert read  # every shipped language translates some command words
+    with use_locale(locale):
+        for word in ENGLISH_WORDS:
+            assert read.get(word, word) == pgettext(KEYWORD_CONTEXT, word), word
