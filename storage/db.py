@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -30,13 +31,14 @@ from sqlalchemy import (
 )
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Dialect, Row
+from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.ports import ChannelKey
 from storage.engine import SQLITE_BEGIN
 from storage.models import ChannelRow, NudgeRow
+from storage.sqlite_direct import direct_statement
 
 Clock = Callable[[], datetime]
 
@@ -123,14 +125,18 @@ class InlineReader:
         )
         self._idle: Connection | None = None
 
-    def first(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
+    def first(self, statement: Executable, params: Mapping[str, Any]) -> Any:
         """The first row of `statement` (None when it has none)."""
         conn, self._idle = self._idle, None
         if conn is None:
             conn = self._engine.connect()
         try:
-            row = conn.execute(statement, params).first()
-            conn.rollback()  # ends SQLAlchemy's transaction; SQLite had none open
+            direct = direct_statement(statement, self._engine.dialect)
+            if direct is not None:  # straight on sqlite3 (see storage.sqlite_direct)
+                row = direct.first(self._driver(conn), params)
+            else:
+                row = conn.execute(statement, params).first()
+                conn.rollback()  # ends SQLAlchemy's transaction; SQLite had none open
         except BaseException:
             conn.close()
             raise
@@ -143,13 +149,25 @@ class InlineReader:
         if conn is None:
             conn = self._engine.connect()
         try:
-            rows = list(conn.execute(statement, params))
-            conn.rollback()
+            direct = direct_statement(statement, self._engine.dialect)
+            if direct is not None:
+                rows = direct.all(self._driver(conn), params)
+            else:
+                rows = list(conn.execute(statement, params))
+                conn.rollback()
         except BaseException:
             conn.close()
             raise
         self._idle = conn
         return rows
+
+    @staticmethod
+    def _driver(conn: Connection) -> sqlite3.Connection:
+        """The connection's `sqlite3` connection. A SELECT run on it opens no transaction
+        (the module begins one only before a write), so each read sees the last commit."""
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        return driver
 
     def dispose(self) -> None:
         """Close the connections (a later call opens a new one)."""
@@ -311,7 +329,7 @@ class Database:
         if self._inline is not None:
             try:
                 return self._inline.first(statement, params)
-            except OperationalError:
+            except (OperationalError, sqlite3.OperationalError):
                 pass  # busy or locked: wait for it the async way
         if (
             self.dialect == "postgresql"
@@ -343,7 +361,7 @@ class Database:
         if self._inline is not None and self.direct_reads:
             try:
                 return self._inline.all(statement, params)
-            except OperationalError:
+            except (OperationalError, sqlite3.OperationalError):
                 pass  # busy or locked: wait for it the async way
         if (
             driver
