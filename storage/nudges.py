@@ -68,16 +68,19 @@ _MOVE_CURSOR = (
         updated_at=bindparam("now"),
     )
 )
-_MARK_POSTED = (
-    update(NudgeRow)
-    .where(NudgeRow.id == bindparam("nudge"))
-    .values(
-        status=NudgeStatus.POSTED.value,
-        message_id=bindparam("message"),
-        posted_at=bindparam("at"),
-        error=None,
-    )
-)
+# Posted message ids (see SqlNudgeRepository.mark_posted_many), in each driver's own SQL: they
+# run on the driver itself (`Database.write_many_on_driver`), one batch per POSTED_BATCH posts
+# of a fan-out.
+_MARK_POSTED = {
+    "postgresql": (
+        f"UPDATE nudges SET status = '{NudgeStatus.POSTED.value}', message_id = $2, "
+        "posted_at = $3, error = NULL WHERE id = $1"
+    ),
+    "sqlite": (
+        f"UPDATE nudges SET status = '{NudgeStatus.POSTED.value}', message_id = ?, "
+        "posted_at = ?, error = NULL WHERE id = ?"
+    ),
+}
 
 
 _PICKABLE_STATUSES = (NudgeStatus.CLAIMED.value, NudgeStatus.POSTED.value)
@@ -354,18 +357,19 @@ class SqlNudgeRepository(NudgeLeases):
         await self._update(nudge_id, status=NudgeStatus.SKIPPED.value, error=reason)
 
     async def mark_posted_many(self, posted: Sequence[PostedNudge]) -> None:
-        """`mark_posted` for many nudges: one executemany UPDATE in one transaction."""
+        """`mark_posted` for many nudges: one executemany UPDATE in one transaction, on the
+        driver (see `Database.write_many_on_driver`)."""
         if not posted:
             return
         for one in posted:
             require_aware(posted_at=one.posted_at)
-        params = [
-            {"nudge": one.nudge_id, "message": one.message_id, "at": one.posted_at}
-            for one in posted
-        ]
-        async with self._db.write() as session:
-            await (await session.connection()).execute(_MARK_POSTED, params)
-            await session.commit()
+        at = self._db.driver_datetime
+        rows: list[tuple[Any, ...]]
+        if self._db.dialect == "postgresql":
+            rows = [(one.nudge_id, one.message_id, at(one.posted_at)) for one in posted]
+        else:
+            rows = [(one.message_id, at(one.posted_at), one.nudge_id) for one in posted]
+        await self._db.write_many_on_driver(_MARK_POSTED[self._db.dialect], rows)
 
     async def _update(self, nudge_id: int, **values: Any) -> None:
         async with self._db.write() as session:
