@@ -21,7 +21,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    literal,
+    literal_column,
     select,
     tuple_,
     union_all,
@@ -84,6 +84,9 @@ _MARK_POSTED = {
 
 
 _PICKABLE_STATUSES = (NudgeStatus.CLAIMED.value, NudgeStatus.POSTED.value)
+# The same, written into the SQL: a tuple of values is an "expanding" parameter, rendered anew
+# on every call, which in the 100-branch statement below was half its CPU.
+_PICKABLE_IN_SQL = [literal_column(f"'{status}'") for status in _PICKABLE_STATUSES]
 
 
 def _nudge_from_row(row: NudgeRow, channel: ChannelKey) -> Nudge:
@@ -115,9 +118,9 @@ def _recent_picks_statement(count: int) -> Executable:
             .scalar_subquery()
         )
         branches.append(
-            select(literal(n).label("n"), NudgeRow.exercise_key, NudgeRow.id)
+            select(literal_column(str(n)).label("n"), NudgeRow.exercise_key, NudgeRow.id)
             .where(NudgeRow.channel_pk == channel_pk)
-            .where(NudgeRow.status.in_(_PICKABLE_STATUSES))
+            .where(NudgeRow.status.in_(_PICKABLE_IN_SQL))
             .order_by(NudgeRow.id.desc())
             .limit(bindparam("limit", type_=Integer))
             .subquery()
