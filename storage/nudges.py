@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Executable,
     Integer,
     String,
@@ -86,7 +87,9 @@ _MARK_POSTED = {
 _PICKABLE_STATUSES = (NudgeStatus.CLAIMED.value, NudgeStatus.POSTED.value)
 # The same, written into the SQL: a tuple of values is an "expanding" parameter, rendered anew
 # on every call, which in the 100-branch statement below was half its CPU.
-_PICKABLE_IN_SQL = [literal_column(f"'{status}'") for status in _PICKABLE_STATUSES]
+_PICKABLE_IN_SQL: list[ColumnElement[str]] = [
+    literal_column(f"'{status}'") for status in _PICKABLE_STATUSES
+]
 
 
 def _nudge_from_row(row: NudgeRow, channel: ChannelKey) -> Nudge:
