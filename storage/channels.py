@@ -213,11 +213,13 @@ class SqlChannelRepository:
         require_aware(now=now)
         # No tie-breaker column: ordering by the indexed column alone lets the index serve
         # ORDER BY + LIMIT without a sort (Postgres cannot use a hidden rowid like SQLite).
-        query = select(ChannelRow).where(condition).order_by(cursor).limit(limit)
+        # Core rows, not ORM objects: a fan-out reads every due channel once, and building
+        # (and tracking) a `ChannelRow` for each cost more than the read.
+        query = select(*ChannelRow.__table__.columns).where(condition).order_by(cursor).limit(limit)
         if platforms is not None:
             query = query.where(ChannelRow.platform.in_(platforms))
-        async with self._db.read() as session:
-            return [state_from_row(row) for row in await session.scalars(query)]
+        async with self._db.connect() as conn:
+            return [state_from_row(row) for row in await conn.execute(query)]
 
     async def set_next_board(
         self, key: ChannelKey, *, expected: datetime, next_board_at: datetime | None

@@ -11,25 +11,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from bot.ports import ChannelKey, Lease, Nudge, NudgeStatus, TakenOver
 from storage.db import Database, require_aware
 from storage.models import ChannelRow, NudgeRow
 
-# Claims about to be posted (see SqlNudgeRepository.start_sending), built once: Core, so the
-# ORM does not try to synchronise a session that holds no nudges.
-_START_SENDING = (
-    update(NudgeRow)
-    .where(
-        NudgeRow.id.in_(bindparam("ids", expanding=True)),
-        NudgeRow.lease_owner == bindparam("owner"),
-        NudgeRow.sending_at.is_(None),
-        NudgeRow.status == NudgeStatus.CLAIMED.value,
-    )
-    .values(sending_at=bindparam("at"))
-    .returning(NudgeRow.id)
+# Claims about to be posted (see `NudgeLeases.start_sending`), in each driver's own SQL: the
+# statement runs straight on the driver (`Database.write_on_driver`), a few hundred times per
+# big fan-out, just ahead of the workers. Postgres takes the ids as one array; SQLite gets one
+# placeholder per id (at most the send queue's room of them).
+_UNSENT = f"sending_at IS NULL AND status = '{NudgeStatus.CLAIMED.value}'"
+_START_SENDING_PG = (
+    "UPDATE nudges SET sending_at = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3 "
+    f"AND {_UNSENT} RETURNING id"
 )
+_SQLITE_IDS_PER_STATEMENT = 500  # well under SQLite's limit on parameters
+
+
+def _start_sending_sqlite(count: int) -> str:
+    return (
+        f"UPDATE nudges SET sending_at = ? WHERE id IN ({', '.join('?' * count)}) "
+        f"AND lease_owner = ? AND {_UNSENT} RETURNING id"
+    )
 
 
 class NudgeLeases:
@@ -38,16 +42,21 @@ class NudgeLeases:
     _db: Database
 
     async def start_sending(self, nudge_ids: Sequence[int], *, owner: str) -> set[int]:
-        """Mark claims as being sent (see `bot.ports`): one compare-and-set UPDATE. A claim
-        another process took over (or one already sending) is left out of the result."""
+        """Mark claims as being sent (see `bot.ports`): one compare-and-set UPDATE, on the
+        driver (see `Database.write_on_driver`). A claim another process took over (or one
+        already sending) is left out of the result."""
         if not nudge_ids:
             return set()
-        params = {"ids": list(nudge_ids), "owner": owner, "at": self._db.clock()}
-        async with self._db.write() as session:
-            marked = await (await session.connection()).execute(_START_SENDING, params)
-            ids = set(marked.scalars())
-            await session.commit()
-        return ids
+        at = self._db.driver_datetime(self._db.clock())
+        if self._db.dialect == "postgresql":
+            rows = await self._db.write_on_driver(_START_SENDING_PG, [at, list(nudge_ids), owner])
+            return {row[0] for row in rows}
+        marked: set[int] = set()
+        for start in range(0, len(nudge_ids), _SQLITE_IDS_PER_STATEMENT):
+            ids = nudge_ids[start : start + _SQLITE_IDS_PER_STATEMENT]
+            sql = _start_sending_sqlite(len(ids))
+            marked.update(row[0] for row in await self._db.write_on_driver(sql, [at, *ids, owner]))
+        return marked
 
     async def take_over(
         self,

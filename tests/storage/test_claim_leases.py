@@ -124,3 +124,22 @@ async def test_two_processes_taking_over_at_once_take_each_claim_once(
     )
     assert not set(b_claims) & set(c_claims)
     assert sorted(b_claims + c_claims) == sorted(ids)
+
+
+async def test_the_sending_mark_is_stored_as_its_time_for_any_number_of_claims(
+    storage: SqlStorage,
+) -> None:
+    # start_sending runs on the driver itself (its own SQL and values), so check that what it
+    # writes reads back through the ORM's column type, and that a call with more claims than
+    # one SQLite statement takes marks every one of them.
+    at = T0 + timedelta(seconds=5)
+    storage = SqlStorage(storage.engine, clock=lambda: at)
+    keys = [ChannelKey("slack", "T1", f"C{i:04d}") for i in range(520)]
+    ids = await claimed_by(storage, A, *keys)
+    assert await storage.nudges.start_sending(ids[:3], owner=B) == set()
+    assert await storage.nudges.start_sending(ids, owner=A) == set(ids)
+    assert await storage.nudges.start_sending(ids, owner=A) == set()
+    async with storage.nudges._db.read() as session:  # type: ignore[attr-defined]
+        stored = set(await session.scalars(select(NudgeRow.sending_at).where(NudgeRow.id.in_(ids))))
+    assert stored == {at}
+    assert await take_over(storage, B, timedelta(minutes=5)) == ([], [])

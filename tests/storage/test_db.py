@@ -7,12 +7,16 @@ import gc
 import weakref
 from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.ports import ChannelKey, PostedNudge
 from storage import db as db_module
 from storage.conversations import SqlConversationRepository
 from storage.db import Database, utc_now
 from storage.engine import create_engine
+from storage.models import NudgeRow
 from storage.sql import SqlStorage, SqlTenancy
 
 
@@ -78,3 +82,33 @@ async def test_every_repository_on_one_sqlite_engine_queues_in_one_line(
     finally:
         await engine.dispose()
         await other.dispose()
+
+
+async def test_a_batch_on_the_driver_is_all_or_nothing_and_the_line_moves_on(
+    db_engine: AsyncEngine,
+) -> None:
+    # `write_many_on_driver` runs outside SQLAlchemy: a row that fails takes the whole batch
+    # back, and the connection and the SQLite write queue are free for the next writer.
+    storage = SqlStorage(db_engine, clock=frozen)
+    db = storage.nudges._db  # type: ignore[attr-defined]
+    first, second = ChannelKey("slack", "T1", "C1"), ChannelKey("slack", "T1", "C2")
+    ids = [
+        (await storage.nudges.create_adhoc(channel=key, exercise_key="a")).id
+        for key in (first, second)
+    ]
+    sql = (
+        "UPDATE nudges SET status = $2 WHERE id = $1"
+        if db.dialect == "postgresql"
+        else "UPDATE nudges SET status = ? WHERE id = ?"
+    )
+    rows = [(ids[0], "posted"), (ids[1], "not a status")]  # the CHECK refuses the second
+    with pytest.raises(Exception):  # noqa: B017 (each driver raises its own error class)
+        await db.write_many_on_driver(
+            sql, rows if db.dialect == "postgresql" else [(s, i) for i, s in rows]
+        )
+    async with db.read() as session:
+        statuses = set(await session.scalars(select(NudgeRow.status).where(NudgeRow.id.in_(ids))))
+    assert statuses == {"claimed"}
+    await storage.nudges.mark_posted_many([PostedNudge(ids[0], "1.1", frozen())])
+    nudge = await storage.nudges.find_by_message(channel=first, message_id="1.1")
+    assert nudge is not None and nudge.posted_at == frozen()
