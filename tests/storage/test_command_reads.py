@@ -7,13 +7,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import ChannelKey, ChannelState
 from bot.schedules import ScheduleSpec
-from storage.db import InlineReader, inline_reader
+from storage.db import Database, InlineReader, inline_reader
 from storage.engine import create_engine, run_migrations
 from storage.models import WorkspaceRow
 from storage.sql import SqlStorage, SqlTenancy
@@ -116,6 +116,32 @@ async def test_no_inline_reader_on_postgres(postgres_url: str) -> None:
     engine = create_engine(postgres_url)
     try:
         assert inline_reader(engine) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_postgres_driver_reads_give_their_connections_back(postgres_url: str) -> None:
+    """The hot reads check a connection out of the pool without SQLAlchemy's `Connection`
+    around it; each goes back, also when its statement fails."""
+    engine = create_engine(postgres_url)
+    try:
+        await run_migrations(engine)
+        storage, tenancy = SqlStorage(engine), SqlTenancy(engine)
+        await tenancy.workspaces.ensure(platform="slack", team_id="T1")
+        await storage.channels.save(ChannelState(key=KEY, spec=SPEC, enabled=True))
+        pool = engine.sync_engine.pool
+        for _ in range(30):
+            found = await tenancy.workspaces.get_with_channel(KEY)
+            assert found is not None and found[1] is not None
+            assert await storage.breaks.break_times(channel=KEY, since=T0) == []
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        db = Database.shared(engine)
+        by_team = select(WorkspaceRow.team_id).where(WorkspaceRow.team_id == bindparam("team"))
+        with pytest.raises(Exception, match="syntax"):
+            async with db._asyncpg() as raw:
+                await raw.fetchrow("SELEC 1")
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert await db.first(by_team, {"team": "T1"}) == ("T1",)
     finally:
         await engine.dispose()
 
