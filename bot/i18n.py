@@ -109,18 +109,23 @@ def context_messages(locale: str, context: str) -> dict[str, str]:
         data = (LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo").read_bytes()
     except OSError:
         return {}
-    magic = struct.unpack("<I", data[:4])[0] if len(data) >= 28 else 0
-    order = "<" if magic == 0x950412DE else ">"
-    _magic, _version, count, originals, translations = struct.unpack(order + "5I", data[:20])
+    orders = {b"\xde\x12\x04\x95": "<", b"\x95\x04\x12\xde": ">"}  # the magic number's bytes
+    order = orders.get(data[:4])
+    if order is None:  # not a compiled catalog: no translated words (English still works)
+        return {}
     prefix = f"{context}\x04".encode()
     found: dict[str, str] = {}
-    for n in range(count):
-        length, start = struct.unpack_from(order + "2I", data, originals + 8 * n)
-        msgid = data[start : start + length]
-        if not msgid.startswith(prefix) or b"\x00" in msgid:  # another context, or plural
-            continue
-        length, start = struct.unpack_from(order + "2I", data, translations + 8 * n)
-        found[msgid[len(prefix) :].decode()] = data[start : start + length].decode()
+    try:
+        _magic, _version, count, originals, translations = struct.unpack_from(order + "5I", data)
+        for n in range(count):
+            length, start = struct.unpack_from(order + "2I", data, originals + 8 * n)
+            msgid = data[start : start + length]
+            if not msgid.startswith(prefix) or b"\x00" in msgid:  # another context, or plural
+                continue
+            length, start = struct.unpack_from(order + "2I", data, translations + 8 * n)
+            found[msgid[len(prefix) :].decode()] = data[start : start + length].decode()
+    except (struct.error, UnicodeDecodeError):  # cut short or damaged
+        return {}
     return found
 
 

@@ -3,6 +3,8 @@ English always works, and a new command gets its word marked for translation."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.commands import REGISTRY, keywords
@@ -111,3 +113,20 @@ def test_command_words_read_from_the_mo_match_the_catalog(locale: str) -> None:
     with use_locale(locale):
         for word in ENGLISH_WORDS:
             assert read.get(word, word) == pgettext(KEYWORD_CONTEXT, word), word
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\xde\x12\x04\x95\x00", b"not a catalog at all", b"\xde\x12\x04\x95" + b"\xff" * 40],
+)
+def test_a_damaged_catalog_gives_no_words_and_no_crash(
+    content: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import i18n
+
+    catalog = tmp_path / "de" / "LC_MESSAGES" / "stretchbot.mo"
+    catalog.parent.mkdir(parents=True)
+    catalog.write_bytes(content)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    assert i18n.context_messages("de", KEYWORD_CONTEXT) == {}
+    assert i18n.context_messages("fr", KEYWORD_CONTEXT) == {}  # no file at all
