@@ -5,6 +5,7 @@ SQLite's counterpart is `storage.sqlite_direct`."""
 from __future__ import annotations
 
 import collections
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +39,10 @@ class DriverStatement:
         return [params[name] if name in params else literals[name] for name in self.names]
 
 
-_DRIVER_STATEMENTS: dict[Select[Any], DriverStatement] = {}
+# By statement object, for as long as it lives (see storage.sqlite_direct).
+_DRIVER_STATEMENTS: weakref.WeakKeyDictionary[Select[Any], DriverStatement] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def driver_param(value: Any) -> bool:

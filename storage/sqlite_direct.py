@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,7 +71,11 @@ class DirectStatement:
             cursor.close()
 
 
-_STATEMENTS: dict[Executable, DirectStatement | None] = {}
+# By statement object, for as long as it lives: the hot reads are module-level statements, and
+# one built per call would be compiled per call (and dropped with it), never kept.
+_STATEMENTS: weakref.WeakKeyDictionary[Executable, DirectStatement | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def direct_statement(statement: Executable, dialect: Dialect) -> DirectStatement | None:
