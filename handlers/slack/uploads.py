@@ -31,29 +31,10 @@ async def upload_file(
     initial_comment: str | None = None,
 ) -> PostResult:
     """Upload `data` and share it in `channel_id`; the file id on success, else why not."""
-    try:
-        ticket = await client.files_getUploadURLExternal(
-            filename=filename, length=len(data), alt_txt=alt_txt[:ALT_TEXT_LIMIT]
-        )
-        upload_url = ticket.get("upload_url")
-        file_id = ticket.get("file_id")
-        if not isinstance(upload_url, str) or not isinstance(file_id, str):
-            return PostResult(error=PostError.OTHER, detail="no_upload_url")
-        status = await _send_bytes(client, upload_url, data, filename)
-        if status != 200:
-            return PostResult(error=PostError.OTHER, detail=f"upload_http_{status}")
-        extra: dict[str, Any] = {}
-        if initial_comment:
-            extra["initial_comment"] = initial_comment
-        await client.files_completeUploadExternal(
-            files=[{"id": file_id, "title": title}], channel_id=channel_id, **extra
-        )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error", "unknown"))
-        return PostResult(error=classify(error), detail=error)
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        return PostResult(error=PostError.OTHER, detail=f"connection: {type(exc).__name__}")
-    return PostResult(message_id=file_id)
+    complete: dict[str, Any] = {"channel_id": channel_id}
+    if initial_comment:
+        complete["initial_comment"] = initial_comment
+    return await _upload(client, data, filename, title, alt_txt, complete)
 
 
 async def upload_unshared(
@@ -61,6 +42,19 @@ async def upload_unshared(
 ) -> PostResult:
     """Upload `data` as the bot's own file, shared in no channel (an image block shows it by
     its id); the file id on success, else why not."""
+    return await _upload(client, data, filename, title, alt_txt, {})
+
+
+async def _upload(
+    client: AsyncWebClient,
+    data: bytes,
+    filename: str,
+    title: str,
+    alt_txt: str,
+    complete: dict[str, Any],
+) -> PostResult:
+    """Slack's external upload: ask for an upload URL, send the bytes, then complete it with
+    `complete` (where to share it, if anywhere)."""
     try:
         ticket = await client.files_getUploadURLExternal(
             filename=filename, length=len(data), alt_txt=alt_txt[:ALT_TEXT_LIMIT]
@@ -72,7 +66,9 @@ async def upload_unshared(
         status = await _send_bytes(client, upload_url, data, filename)
         if status != 200:
             return PostResult(error=PostError.OTHER, detail=f"upload_http_{status}")
-        await client.files_completeUploadExternal(files=[{"id": file_id, "title": title}])
+        await client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": title}], **complete
+        )
     except SlackApiError as exc:
         error = str(exc.response.get("error", "unknown"))
         return PostResult(error=classify(error), detail=error)
