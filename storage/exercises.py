@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.custom_exercises import MAX_CUSTOM, CustomExercise, WorkspaceExercises
 from bot.workspaces import ExportTable
 from storage.db import Database
-from storage.models import (
+from storage.exercise_models import (
     ChannelExercisePackRow,
     CustomExerciseRow,
     ExerciseSwitchRow,
