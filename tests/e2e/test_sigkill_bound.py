@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -25,14 +25,12 @@ from bot.nudging import CLAIM_LEASE
 from storage.models import NudgeRow
 from tests.e2e.conftest import BotFactory, eventually
 from tests.e2e.test_replicas import (
-    ALL_DAY_EVERY_15M,
-    latest_slot,
     nudge_posts,
-    parse_spec,
     pg,  # noqa: F401 - the migrated database fixture
     replica_env,
     seed,
     sigkill,
+    spec_with_slot_at,
     start_together,
 )
 from tests.fakes.slack_api import FakeSlack
@@ -62,8 +60,11 @@ async def test_sigkill_during_a_fan_out_loses_only_posts_started(
     http: aiohttp.ClientSession,
     start_bot: BotFactory,
 ) -> None:
-    spec = parse_spec(ALL_DAY_EVERY_15M)
-    slot = latest_slot(spec, datetime.now(UTC))
+    # One slot a minute ago and the next hours away: a schedule of every 15 minutes let the
+    # next quarter hour fall due during a run that straddled it, and its (rightful) second
+    # nudge per channel read as a duplicate.
+    slot = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    spec = spec_with_slot_at(slot, timedelta(hours=6))
     channels = [f"CK{i:04d}" for i in range(CHANNELS)]
     envs = [
         {**replica_env(slack, postgres_url, token), "POST_CONCURRENCY": str(POST_CONCURRENCY)}
